@@ -1,0 +1,27 @@
+"""gdlessons: the helpers behind a step-by-step series on gradient descent.
+
+Every helper takes all of its state as arguments (``forward(X, w, b=0.0)``, never a global ``w``),
+checks its inputs with a clear message, and seeds nothing at import time.
+"""
+
+from gdlessons.data import make_linear_data, toy_data
+from gdlessons.gradcheck import numerical_gradient, rel_error
+from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
+from gdlessons.train import DivergenceError, History, train_autograd, train_nn, train_numpy
+
+__all__ = [
+    "DivergenceError",
+    "History",
+    "forward",
+    "lipschitz_constant",
+    "make_linear_data",
+    "mse_gradient",
+    "mse_loss",
+    "numerical_gradient",
+    "rel_error",
+    "toy_data",
+    "train_autograd",
+    "train_nn",
+    "train_numpy",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,47 @@
+"""Data helpers: the toy problem and reproducible synthetic data."""
+
+import numpy as np
+import pytest
+
+from gdlessons import make_linear_data, toy_data
+
+
+def test_toy_data_is_the_classic_float32_problem_and_a_fresh_copy():
+    X, y = toy_data()
+    assert X.dtype == y.dtype == np.float32
+    assert X.tolist() == [1, 2, 3, 4] and y.tolist() == [2, 4, 6, 8]
+    X[0] = 99
+    assert toy_data()[0][0] == 1
+
+
+def test_make_linear_data_is_reproducible_from_its_seed_and_nothing_global():
+    np.random.seed(123)
+    state = np.random.get_state()[1].copy()
+    a = make_linear_data(50, w=[2.0, -3.4], b=4.2, noise=0.01, seed=7)
+    b = make_linear_data(50, w=[2.0, -3.4], b=4.2, noise=0.01, seed=7)
+    c = make_linear_data(50, w=[2.0, -3.4], b=4.2, noise=0.01, seed=8)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_make_linear_data_follows_the_model():
+    X, y = make_linear_data(2000, w=[2.0, -3.4], b=4.2, noise=0.0, seed=0)
+    np.testing.assert_allclose(y, X @ np.array([2.0, -3.4]) + 4.2, atol=1e-5)
+    X1, y1 = make_linear_data(10, w=3.0, b=1.0, seed=0)
+    assert X1.shape == (10,)
+    np.testing.assert_allclose(y1, 3 * X1 + 1, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(n=0, w=1.0), ValueError, "n must be"),
+        (dict(n=5, w=1.0, noise=-1.0), ValueError, "noise"),
+        (dict(n=5, w=1.0, seed=None), TypeError, "seed"),
+        (dict(n=5, w=[[1.0]]), ValueError, "w must be"),
+    ],
+)
+def test_make_linear_data_rejects_bad_arguments_by_name(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        make_linear_data(**kwargs)

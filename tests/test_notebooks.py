@@ -1,0 +1,57 @@
+"""The committed notebooks really carry what nbval checks.
+
+nbval compares stored outputs with fresh ones, but it passes *vacuously* on a notebook whose outputs
+were stripped, and it never compares PNGs. These tests make sure every code cell was executed in
+order with its outputs stored, every figure is stored as an image, and no output holds a repr that
+changes from run to run.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+PLOT_CALL = re.compile(r"^\s*(plt\.show\(\)|show\(|plots\.show\()", re.MULTILINE)
+
+
+def code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def texts(cell):
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            yield out.text
+        for key in ("text/plain", "text/html"):
+            if key in out.get("data", {}):
+                yield out.data[key]
+
+
+def test_there_are_lessons():
+    assert len([p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+def test_every_code_cell_was_executed_in_order_with_outputs_stored(path):
+    cells = code_cells(path)
+    counts = [c.execution_count for c in cells]
+    assert None not in counts, f"unexecuted cells: {[i for i, n in enumerate(counts) if n is None]}"
+    assert counts == list(range(1, len(cells) + 1)), "re-execute top to bottom in a fresh kernel"
+    assert sum(bool(c.outputs) for c in cells) >= len(cells) // 3, "outputs look stripped"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+def test_figures_are_stored_as_images_and_no_output_holds_a_changing_repr(path):
+    for cell in code_cells(path):
+        if PLOT_CALL.search(cell.source):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no image stored:\n{cell.source}"
+        for text in texts(cell):
+            assert not text.startswith("<Figure size"), f"figure repr stored instead of an image:\n{cell.source}"
+            assert not re.search(r"at 0x[0-9a-f]+", text), f"memory address in output:\n{cell.source}"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "NBVAL_RAISES_EXCEPTION" not in cell.source:
+            assert not errors, f"cell raised:\n{cell.source}"
