@@ -12,6 +12,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -35,8 +36,13 @@ test: setup  ## unit tests, doctests, then nbval over every notebook (stored out
 	$(PY) -m pytest tests src
 	$(PY) -m pytest $(NBVAL) notebooks
 
+# JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
+# carries the token. LAB_PORT and LAB_OPTS (e.g. --no-browser) can be set on the command line.
+LAB_PORT ?= 8888
+LAB_OPTS ?=
 lab: setup  ## JupyterLab on 127.0.0.1 (token auth on), opened on notebooks/
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
 
 clean:  ## remove build outputs and caches (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis

@@ -55,3 +55,31 @@ def test_figures_are_stored_as_images_and_no_output_holds_a_changing_repr(path):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if "NBVAL_RAISES_EXCEPTION" not in cell.source:
             assert not errors, f"cell raised:\n{cell.source}"
+
+
+MACHINE_DEPENDENT = [
+    (re.compile(r"\b\d+(\.\d+)?\s?(ms|µs|us|ns|sec|seconds)\b"), "a timing"),
+    (re.compile(r"\b(pid|PID)\b|\bport \d{4,5}\b|127\.0\.0\.1:\d+"), "a process id or port"),
+    (re.compile(r"num_threads|get_num_threads|\bthreads?: \d+"), "a thread count"),
+    (re.compile(r"cuda:\d|NVIDIA|GeForce"), "a device name"),
+]
+RANDOM_USE = re.compile(r"np\.random\.(?!default_rng)|torch\.(randn?|randint|randperm|normal)\(|shuffle=True|nn\.Linear\((?![^)]*bias=False)")
+SEEDED = re.compile(r"manual_seed\(\d+\)|default_rng\(\d+\)|seed=\d+|generator=")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+def test_no_output_depends_on_the_machine(path):
+    for cell in code_cells(path):
+        for text in texts(cell):
+            for pattern, what in MACHINE_DEPENDENT:
+                assert not pattern.search(text), f"output shows {what}: {pattern.search(text)[0]!r}\n{cell.source}"
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stderr":
+                pytest.fail(f"stored stderr output (a warning?): {out.text[:200]!r}\n{cell.source}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+def test_every_cell_that_draws_random_numbers_seeds_them_itself(path):
+    for cell in code_cells(path):
+        if RANDOM_USE.search(cell.source) and not SEEDED.search(cell.source):
+            pytest.fail(f"this cell uses randomness without seeding it in the same cell:\n{cell.source}")
