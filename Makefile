@@ -13,6 +13,8 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# Tests write nothing outside build/ and .venv/: hypothesis keeps its cache under build/.
+export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath build/hypothesis)
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
