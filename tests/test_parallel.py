@@ -1,0 +1,140 @@
+"""Data-parallel gradient descent: the shard identity, real 2-process runs, and no hangs.
+
+The end-to-end tests start 2 worker processes (spawn, gloo on 127.0.0.1) and pass an explicit
+``timeout``: a stuck run fails within that many seconds instead of hanging the suite.
+"""
+
+import multiprocessing
+import os
+import queue
+import socket
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from gdlessons import make_linear_data, mse_gradient, toy_data, train_autograd, train_nn
+from gdlessons.parallel import _collect, _stop, _worker, free_port, shard, train_data_parallel
+
+TIMEOUT = 90.0  # seconds; generous for a loaded 2-core machine, still far from a hang
+
+
+@pytest.mark.parametrize("world_size", [1, 2, 4, 5])
+def test_mean_of_equal_shard_gradients_is_the_full_gradient(world_size):
+    X, y = make_linear_data(20, w=[2.0, -3.4], b=4.2, noise=0.1, seed=1)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    w, b = np.array([0.5, 0.5]), 1.0
+    full = mse_gradient(X, y, X @ w + b)
+    parts = [mse_gradient(Xs, ys, Xs @ w + b) for Xs, ys in (shard(X, y, r, world_size) for r in range(world_size))]
+    np.testing.assert_allclose(np.mean([dw for dw, _ in parts], axis=0), full[0], rtol=1e-12)
+    assert np.mean([db for _, db in parts]) == pytest.approx(full[1], rel=1e-12)
+
+
+def test_shards_are_consecutive_equal_blocks_that_cover_the_data():
+    X, y = toy_data()
+    blocks = [shard(X, y, rank, 2) for rank in range(2)]
+    assert [b[0].tolist() for b in blocks] == [[1.0, 2.0], [3.0, 4.0]]
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in blocks]), y)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda X, y: shard(X, y, 0, 3), r"4 samples cannot be split into 3 equal shards.*drop 1 sample"),
+        (lambda X, y: shard(X, y, 2, 2), r"rank must be an int from 0 to world_size - 1 = 1"),
+        (lambda X, y: shard(X, y, 0, 0), r"world_size must be an int >= 1"),
+        (lambda X, y: train_data_parallel(X, y, 0.01, 5, world_size=3), r"cannot be split into 3 equal shards"),
+        (lambda X, y: train_data_parallel(X, y, 0.01, 5, method="horovod"), r"method must be one of"),
+        (lambda X, y: train_data_parallel(X, y, 0.01, 5, timeout=0), r"timeout must be a positive"),
+        (lambda X, y: train_data_parallel(X, y, 0.01, 5, port=70000), r"port must be an int from 1 to 65535"),
+        (lambda X, y: train_data_parallel(X, y, -1.0, 5), r"lr must be positive"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_worker_starts(call, match):
+    X, y = toy_data()
+    with pytest.raises(ValueError, match=match):
+        call(X, y)
+
+
+def test_a_port_in_use_is_refused_with_its_number():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        X, y = toy_data()
+        with pytest.raises(OSError, match=rf"port {port} on 127\.0\.0\.1 is already in use.*port=None"):
+            train_data_parallel(X, y, lr=0.01, num_epochs=2, port=port)
+
+
+def test_free_port_can_be_bound():
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_two_workers_with_all_reduce_reproduce_the_classic_run_line_for_line(capfd):
+    X, y = toy_data()
+    h = train_data_parallel(X, y, lr=0.01, num_epochs=10, world_size=2, timeout=TIMEOUT)
+    single = train_autograd(X, y, lr=0.01, num_epochs=10)
+    assert h.lines() == single.lines()
+    assert round(h.predict(5.0), 3) == 8.031 and h.b is None and h.lr == 0.01
+    assert capfd.readouterr().err == ""  # the workers print no warnings
+
+
+def test_two_workers_with_ddp_match_one_process_with_two_features_and_a_bias(capfd):
+    X, y = make_linear_data(40, w=[2.0, -3.4], b=4.2, noise=0.01, seed=0)
+    h = train_data_parallel(X, y, lr=0.1, num_epochs=30, b0=0.0, world_size=2, method="ddp", timeout=TIMEOUT)
+    single = train_nn(X, y, lr=0.1, num_epochs=30, b0=0.0)
+    np.testing.assert_allclose(h.w, single.w, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(h.b, single.b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(h.loss, single.loss, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.append(h.w_final, h.b_final), np.append(single.w_final, single.b_final), atol=1e-5)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_worker_that_never_reports_ends_in_a_timeout_and_is_terminated():
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    workers = [ctx.Process(target=time.sleep, args=(60,), daemon=True) for _ in range(2)]
+    for p in workers:
+        p.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError, match=r"2 workers did not finish within timeout=0\.5 s"):
+            _collect(results, workers, deadline=time.monotonic() + 0.5, timeout=0.5)
+    finally:
+        _stop(workers, grace=0.0)
+        results.close()
+    assert time.monotonic() - start < 10
+    assert all(p._closed for p in workers)  # joined and released
+
+
+def test_a_worker_that_dies_silently_is_reported_at_once():
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    workers = [ctx.Process(target=os._exit, args=(3,), daemon=True)]
+    workers[0].start()
+    try:
+        with pytest.raises(RuntimeError, match=r"worker 0 stopped \(exit code 3\)"):
+            _collect(results, workers, deadline=time.monotonic() + TIMEOUT, timeout=TIMEOUT)
+    finally:
+        _stop(workers, grace=0.0)
+        results.close()
+
+
+def test_a_failing_worker_sends_its_traceback_instead_of_hanging():
+    X, y = toy_data()
+    config = {"init_method": "bogus://nowhere", "world_size": 1, "timeout": 5.0, "method": "all_reduce"}
+    results = queue.Queue()
+    threads = torch.get_num_threads()
+    try:
+        _worker(0, X, y, config, results)  # in this process: what a spawned worker would do
+    finally:
+        torch.set_num_threads(threads)
+    status, rank, payload = results.get_nowait()
+    assert (status, rank) == ("error", 0) and "Traceback" in payload and "bogus" in payload
+    results.put((status, rank, payload))
+    with pytest.raises(RuntimeError, match=r"worker 0 failed:\nTraceback"):
+        _collect(results, [SimpleNamespace(exitcode=None)], deadline=time.monotonic() + 1, timeout=1)
