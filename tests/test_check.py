@@ -1,0 +1,600 @@
+"""The exercise self-checks: a right answer passes, each classic wrong answer gets its own hint,
+an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from torch.utils.data import DataLoader, TensorDataset
+
+from gdlessons import check, forward, lipschitz_constant, mse_gradient, mse_loss, train_autograd, train_nn, train_numpy
+from gdlessons.modules import LinearRegression
+from gdlessons.parallel import shard
+
+
+def feedback(capsys, check_fn, *answers):
+    """What the student sees: the one line (plus hint) the check prints."""
+    assert check_fn(*answers) is None
+    out = capsys.readouterr()
+    assert out.err == ""
+    return out.out
+
+
+def passes(text):
+    return text.startswith("✓ Exercise") and "Traceback" not in text
+
+
+def fails_with(text, *phrases):
+    assert text.startswith("✗ Exercise"), text
+    assert "Traceback" not in text, text
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in:\n{text}"
+    return True
+
+
+def todo():
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- right answers: one per exercise
+
+
+def right_gradient(X, y, y_hat):
+    return float(np.mean(2 * X * (y_hat - y)))
+
+
+def right_gradient_with_bias(X, y, y_hat):
+    r = y_hat - y
+    return float(np.mean(2 * X * r)), float(np.mean(2 * r))
+
+
+def right_train(X, y, lr, num_epochs):
+    w, b = 0.0, 0.0
+    for _ in range(num_epochs):
+        dw, db = mse_gradient(X, y, forward(X, w, b))
+        w, b = w - lr * dw, b - lr * db
+    return w, b
+
+
+def right_autograd_gradient(X, y, w, b):
+    w, b = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    mse_loss(forward(X, w, b), y).backward()
+    return w.grad.item(), b.grad.item()
+
+
+def forgot_zero_grad(X, y, lr, num_epochs, append=lambda g: g.item(), zero=False):
+    w, grads = torch.tensor(0.0, requires_grad=True), []
+    for _ in range(num_epochs):
+        mse_loss(forward(X, w), y).backward()
+        grads.append(append(w.grad))
+        with torch.no_grad():
+            w -= lr * w.grad
+        if zero:
+            w.grad.zero_()
+    return grads
+
+
+def predicted_grads(X, y, lr, num_epochs):
+    w, total, grads = 0.0, 0.0, []
+    for _ in range(num_epochs):
+        total += mse_gradient(X, y, forward(X, w))[0]
+        grads.append(total)
+        w -= lr * total
+    return grads
+
+
+def mae_gradient(X, y, w, b):
+    w, b = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (forward(X, w, b) - y).abs().mean().backward()
+    return w.grad.item(), b.grad.item()
+
+
+def linear(w, b, bias=True):
+    layer = nn.utils.skip_init(nn.Linear, 1, 1, bias=bias)
+    with torch.no_grad():
+        layer.weight.fill_(w)
+        if bias:
+            layer.bias.fill_(b)
+    return layer
+
+
+def nn_loop(X, y, lr, num_epochs, reduction="mean", flat_y=False, zero_grad=True, lr_scale=1.0):
+    X = torch.from_numpy(X).reshape(-1, 1)
+    y = torch.from_numpy(y) if flat_y else torch.from_numpy(y).reshape(-1, 1)
+    model = linear(0.0, 0.0)
+    loss_fn = nn.MSELoss(reduction=reduction)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr * lr_scale)
+    for _ in range(num_epochs):
+        loss = loss_fn(model(X), y)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.weight.item(), model.bias.item()
+
+
+def fit_three_ways(X, y, lr_factor=1.5, num_epochs=300, b0=0.0):
+    lr = lr_factor / lipschitz_constant(X, bias=True)
+    return tuple(t(X, y, lr=lr, num_epochs=num_epochs, b0=b0) for t in (train_numpy, train_autograd, train_nn))
+
+
+class MyLinearRegression(nn.Module):
+    def __init__(self, num_features, wrap=nn.Parameter, shape=None):
+        super().__init__()
+        self.w = wrap(torch.zeros(shape or (num_features,)))
+        self.b = wrap(torch.zeros(()))
+
+    def forward(self, X):
+        return X @ self.w + self.b
+
+
+def minibatch_loop(X, y, lr, num_epochs, batch_size, seed, shuffle=True, full_batch=False):
+    model = LinearRegression(X.shape[1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loader = DataLoader(
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), batch_size=len(X) if full_batch else batch_size,
+        shuffle=shuffle, generator=torch.Generator().manual_seed(seed),
+    )
+    for _ in range(num_epochs):
+        for X_batch, y_batch in loader:
+            loss = nn.MSELoss()(model(X_batch), y_batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model.w, model.b
+
+
+def momentum_loop(X, y, lr, momentum, num_epochs, keep_velocity=True, dampening=0.0):
+    w, b, v_w, v_b = np.zeros(X.shape[1]), 0.0, 0.0, 0.0
+    for _ in range(num_epochs):
+        dw, db = mse_gradient(X, y, forward(X, w, b))
+        if not keep_velocity:
+            v_w, v_b = 0.0, 0.0
+        v_w, v_b = momentum * v_w + (1 - dampening) * dw, momentum * v_b + (1 - dampening) * db
+        w, b = w - lr * v_w, b - lr * v_b
+    return w, b
+
+
+def shard_mean(X, y, w, b, world_size, combine=np.mean):
+    grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in (shard(X, y, k, world_size) for k in range(world_size))]
+    return combine([dw for dw, _ in grads], axis=0), float(combine([db for _, db in grads]))
+
+
+def combine(grads, sizes, divide_by="samples", weigh=True):
+    weights = sizes if weigh else [1] * len(sizes)
+    total = {"samples": sum(weights), "nothing": 1, "shards": len(sizes)}[divide_by]
+    return (sum(m * dw for (dw, _), m in zip(grads, weights)) / total, sum(m * db for (_, db), m in zip(grads, weights)) / total)
+
+
+def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
+    shards = [shard(X, y, k, world_size) for k in range(world_size)][:workers]
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(num_epochs):
+        grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in shards]
+        k = len(shards) if average else 1
+        w, b = w - lr * sum(g[0] for g in grads) / k, b - lr * sum(g[1] for g in grads) / k
+    return w, b
+
+
+RIGHT = [
+    (check.ex01_1, right_gradient),
+    (check.ex01_2, right_gradient_with_bias),
+    (check.ex01_3, right_train),
+    (check.ex01_4, lambda X: 2 / (2 * float(np.mean(X**2)))),
+    (check.ex01_5, lambda X, y, y_hat: (2 / len(y) * X.T @ (y_hat - y), float(np.mean(2 * (y_hat - y))))),
+    (check.ex02_1, right_autograd_gradient),
+    (check.ex02_2, forgot_zero_grad),
+    (check.ex02_3, predicted_grads),
+    (check.ex02_4, mae_gradient),
+    (check.ex03_1, linear),
+    (check.ex03_2, nn_loop),
+    (check.ex03_3, fit_three_ways),
+    (check.ex03_4, lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
+    (check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=1 / len(X))),
+    (check.ex04_1, MyLinearRegression),
+    (check.ex04_2, minibatch_loop),
+    (check.ex04_3, momentum_loop),
+    (check.ex05_1, shard_mean),
+    (check.ex05_2, combine),
+    (check.ex05_3, data_parallel),
+]
+IDS = [c.__name__ for c, _ in RIGHT]
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_a_right_answer_passes_with_a_check_mark(capsys, check_fn, answer):
+    text = feedback(capsys, check_fn, answer)
+    assert passes(text), text
+    assert "right!" in text
+
+
+def test_every_exercise_check_is_tested_here():
+    assert sorted(IDS) == sorted(check.__all__)
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_an_unanswered_exercise_says_not_answered_yet(capsys, check_fn, answer):
+    def my_answer(*args):
+        raise NotImplementedError
+
+    text = feedback(capsys, check_fn, my_answer)
+    assert text.startswith("… Exercise") and "not answered yet" in text and "my_answer" in text
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_a_student_crash_is_named_kindly_without_a_traceback(capsys, check_fn, answer):
+    def my_answer(*args):
+        return 1 / 0
+
+    text = feedback(capsys, check_fn, my_answer)
+    fails_with(text, "my_answer raised ZeroDivisionError: division by zero", "It was called with")
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_passing_a_result_instead_of_the_function_gets_a_hint(capsys, check_fn, answer):
+    fails_with(feedback(capsys, check_fn, 3.0), "without parentheses")
+
+
+def test_passing_none_says_not_answered_yet(capsys):
+    assert "not answered yet" in feedback(capsys, check.ex01_1, None)
+
+
+def test_an_exercise_that_calls_an_unanswered_one_names_it(capsys):
+    def my_linear(w, b):
+        raise NotImplementedError
+
+    def my_train_nn(X, y, lr, num_epochs):
+        my_linear(0.0, 0.0)
+
+    text = feedback(capsys, check.ex03_2, my_train_nn)
+    assert "my_train_nn calls my_linear, which still raises NotImplementedError" in text
+
+
+def test_checks_leave_the_global_random_generators_alone(capsys):
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    for check_fn, answer in RIGHT:
+        feedback(capsys, check_fn, answer)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state)
+
+
+# ---------------------------------------------------------------- lesson 01: the classic mistakes
+
+
+def test_the_np_dot_mean_bug_is_called_n_times_too_large(capsys):
+    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: float(np.dot(2 * X, y_hat - y).mean()))
+    fails_with(text, "7 times too large, and 7 is the number of samples", "np.dot already sums")
+
+
+def test_a_flipped_residual_is_called_the_wrong_sign(capsys):
+    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: float(np.mean(2 * X * (y - y_hat))))
+    fails_with(text, "wrong sign", "y_hat - y")
+
+
+def test_a_missing_factor_two_is_called_half(capsys):
+    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: float(np.mean(X * (y_hat - y))))
+    fails_with(text, "exactly half", "factor 2")
+
+
+def test_a_per_sample_array_is_called_the_wrong_shape(capsys):
+    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: 2 * X * (y_hat - y))
+    fails_with(text, "should be one number, but has shape (7,)", "mean over the samples")
+
+
+def test_returning_dw_and_db_where_only_dw_is_asked_is_named(capsys):
+    fails_with(feedback(capsys, check.ex01_1, right_gradient_with_bias), "tuple of 2 items", "Only dw")
+
+
+def test_a_forgotten_bias_gradient_is_named(capsys):
+    text = feedback(capsys, check.ex01_2, lambda X, y, y_hat: (right_gradient(X, y, y_hat), 0.0))
+    fails_with(text, "the bias was forgotten", "db = mean(2 (y_hat - y))")
+
+
+def test_a_single_gradient_where_a_pair_is_asked_is_named(capsys):
+    fails_with(feedback(capsys, check.ex01_2, right_gradient), "should be a pair (dw, db)", "return dw, db")
+
+
+def test_swapped_dw_and_db_are_named(capsys):
+    text = feedback(capsys, check.ex01_2, lambda X, y, y_hat: right_gradient_with_bias(X, y, y_hat)[::-1])
+    fails_with(text, "swapped")
+
+
+def test_a_db_summed_over_samples_is_n_times_too_large(capsys):
+    def my_gradient_with_bias(X, y, y_hat):
+        return right_gradient(X, y, y_hat), float(np.sum(2 * (y_hat - y)))
+
+    fails_with(feedback(capsys, check.ex01_2, my_gradient_with_bias), "Your db", "7 times too large")
+
+
+def test_a_loop_that_never_moves_b_is_named(capsys):
+    def my_train(X, y, lr, num_epochs):
+        w = 0.0
+        for _ in range(num_epochs):
+            w -= lr * mse_gradient(X, y, forward(X, w, 0.0))[0]
+        return w, 0.0
+
+    fails_with(feedback(capsys, check.ex01_3, my_train), "b never moved")
+
+
+def test_a_loop_one_epoch_short_is_named(capsys):
+    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, lr, num_epochs - 1))
+    fails_with(text, "one epoch too few")
+
+
+def test_a_loop_with_the_classic_summed_gradient_is_named(capsys):
+    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, len(X) * lr, num_epochs))
+    fails_with(text, "30 times too large", "sums over the samples")
+
+
+def test_gradient_ascent_that_blows_up_gets_a_hint_not_a_nan(capsys):
+    def my_train(X, y, lr, num_epochs):
+        return float("nan"), float("nan")
+
+    fails_with(feedback(capsys, check.ex01_3, my_train), "blew up", "Subtract lr * gradient")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda X: 1 / (2 * float(np.mean(X**2))), "that is 1/L"),
+        (lambda X: 1 / float(np.sum(X**2)), "the sum of x²"),
+        (lambda X: 2 / float(np.mean(X**2)), "already holds the factor 2"),
+        (lambda X: 0.1, "shrinks iff |1 - lr L| < 1"),
+    ],
+    ids=["one_over_L", "sum_not_mean", "factor_two_twice", "a_constant_lr"],
+)
+def test_a_wrong_learning_rate_bound_gets_its_specific_hint(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex01_4, answer), hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda X, y, y_hat: (2 / len(y) * X @ np.ones(X.shape[1]), 0.0), "one number per *sample*"),
+        (lambda X, y, y_hat: (2 * X * (y_hat - y)[:, None], 0.0), "per-sample terms"),
+        (lambda X, y, y_hat: (float(np.mean(2 * X.T @ (y_hat - y))), 0.0), "summed over the features too"),
+        (lambda X, y, y_hat: (2 * X.T @ (y_hat - y), 0.0), "40 times too large"),
+    ],
+    ids=["per_sample", "per_sample_and_feature", "scalar", "sum_not_mean"],
+)
+def test_a_wrong_shape_of_the_many_feature_gradient_is_named(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex01_5, answer), hint)
+
+
+def test_the_classic_matmul_shape_error_is_reported_kindly(capsys):
+    text = feedback(capsys, check.ex01_5, lambda X, y, y_hat: (X @ (y_hat - y), 0.0))
+    fails_with(text, "raised ValueError", "ndarray of shape (40, 3)")
+
+
+# ---------------------------------------------------------------- lesson 02
+
+
+def test_reading_grad_without_backward_is_named(capsys):
+    def my_autograd_gradient(X, y, w, b):
+        w, b = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+        mse_loss(forward(X, w, b), y)  # no backward
+        return w.grad, b.grad
+
+    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "gradient is None", "requires_grad=True")
+
+
+def test_returning_the_loss_instead_of_the_gradient_is_named(capsys):
+    def my_autograd_gradient(X, y, w, b):
+        loss = mse_loss(forward(X, w, b), y).item()
+        return loss, loss
+
+    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "the loss, not its gradient")
+
+
+def test_a_doubled_autograd_gradient_points_at_accumulation(capsys):
+    def my_autograd_gradient(X, y, w, b):
+        w, b = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+        for _ in range(2):
+            mse_loss(forward(X, w, b), y).backward()
+        return w.grad, b.grad
+
+    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "exactly twice", "backward() adds into .grad")
+
+
+def test_zeroing_the_gradient_in_the_bug_exercise_is_named(capsys):
+    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, zero=True))
+    fails_with(text, "these are the *correct* gradients", "wants the bug")
+
+
+def test_appending_the_grad_tensor_itself_is_named(capsys):
+    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, append=lambda g: g))
+    fails_with(text, "appended the tensor w.grad itself", "w.grad.item()")
+
+
+def test_a_prediction_that_forgets_w_moves_further_is_named(capsys):
+    def my_predicted_grads(X, y, lr, num_epochs):
+        w, total, grads = 0.0, 0.0, []
+        for _ in range(num_epochs):
+            dw = mse_gradient(X, y, forward(X, w))[0]
+            total += dw
+            grads.append(total)
+            w -= lr * dw  # the correct run's step
+        return grads
+
+    fails_with(feedback(capsys, check.ex02_3, my_predicted_grads), "w moves by the *accumulated* gradient")
+
+
+def test_the_wrong_number_of_gradients_is_named(capsys):
+    text = feedback(capsys, check.ex02_3, lambda X, y, lr, n: predicted_grads(X, y, lr, n)[:-1])
+    fails_with(text, "returned 5 values for num_epochs = 6")
+
+
+def test_the_squared_error_gradient_in_the_mae_exercise_is_named(capsys):
+    fails_with(feedback(capsys, check.ex02_4, right_autograd_gradient), "gradient of the *squared* error")
+
+
+# ---------------------------------------------------------------- lesson 03
+
+
+def test_setting_a_parameter_outside_no_grad_is_named(capsys):
+    def my_linear(w, b):
+        layer = nn.utils.skip_init(nn.Linear, 1, 1)
+        layer.weight.fill_(w)
+        return layer
+
+    fails_with(feedback(capsys, check.ex03_1, my_linear), "raised RuntimeError", "torch.no_grad()")
+
+
+def test_a_layer_without_bias_is_named(capsys):
+    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b, bias=False)), "has no bias")
+
+
+def test_returning_the_weight_instead_of_the_layer_is_named(capsys):
+    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b).weight), "should return the layer")
+
+
+def test_a_flat_target_in_the_pipeline_is_named_as_broadcasting(capsys):
+    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, flat_y=True))
+    fails_with(text, "y is still flat, shape (12,)", "y.reshape(-1, 1)")
+
+
+def test_a_forgotten_zero_grad_in_the_pipeline_is_named(capsys):
+    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, zero_grad=False))
+    fails_with(text, "optimizer.zero_grad()")
+
+
+def test_a_pipeline_without_bias_is_named(capsys):
+    fails_with(feedback(capsys, check.ex03_2, lambda X, y, lr, n: (1.0, None)), "b is None", "bias")
+
+
+def test_a_diverging_lr_for_new_data_points_at_the_bound_with_bias(capsys):
+    def my_fit_three_ways(X, y):
+        return tuple(t(X, y, lr=0.2, num_epochs=300, b0=0.0) for t in (train_numpy, train_autograd, train_nn))
+
+    text = feedback(capsys, check.ex03_3, my_fit_three_ways)
+    fails_with(text, "raised DivergenceError", "lipschitz_constant(X, bias=True)")
+
+
+def test_fitting_new_data_without_bias_is_named(capsys):
+    text = feedback(capsys, check.ex03_3, lambda X, y: tuple(t(X, y, 0.06, 10) for t in (train_numpy, train_autograd, train_nn)))
+    fails_with(text, "has no bias", "b0=0.0")
+
+
+def test_too_few_epochs_for_new_data_is_named(capsys):
+    fails_with(feedback(capsys, check.ex03_3, lambda X, y: fit_three_ways(X, y, lr_factor=0.1, num_epochs=30)), "not yet", "more epochs")
+
+
+def test_three_runs_with_different_settings_are_named(capsys):
+    def my_fit_three_ways(X, y):
+        L = lipschitz_constant(X, bias=True)
+        return fit_three_ways(X, y)[:2] + (train_nn(X, y, 1.4 / L, 400, b0=0.0),)
+
+    fails_with(feedback(capsys, check.ex03_3, my_fit_three_ways), "trajectories differ")
+
+
+def test_the_matching_shape_loss_in_the_broadcast_exercise_is_named(capsys):
+    text = feedback(capsys, check.ex03_4, lambda y_hat, y: float(np.mean((y_hat.reshape(-1) - y) ** 2)))
+    fails_with(text, "loss with matching shapes", "(6, 6) table")
+
+
+def test_returning_the_broadcast_table_is_named(capsys):
+    fails_with(feedback(capsys, check.ex03_4, lambda y_hat, y: (y_hat - y) ** 2), "nn.MSELoss returns its mean")
+
+
+def test_the_sum_loss_at_an_unchanged_lr_is_named(capsys):
+    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum"))
+    fails_with(text, "n times larger", "Divide lr by n = 20")
+
+
+def test_the_sum_loss_with_lr_times_n_is_named(capsys):
+    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=len(X)))
+    assert text.startswith("✗") and ("Divide by n instead" in text or "blew up" in text), text
+
+
+# ---------------------------------------------------------------- lesson 04
+
+
+def test_plain_tensors_instead_of_parameters_are_named(capsys):
+    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, wrap=lambda t: t))
+    fails_with(text, "parameters() is empty", "nn.Parameter")
+
+
+def test_a_forgotten_super_init_is_named(capsys):
+    class MyLinearRegression(nn.Module):
+        def __init__(self, num_features):
+            self.w = nn.Parameter(torch.zeros(num_features))
+
+    fails_with(feedback(capsys, check.ex04_1, MyLinearRegression), "raised AttributeError", "super().__init__()")
+
+
+def test_a_column_weight_is_named_by_its_shape(capsys):
+    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, shape=(d, 1)))
+    fails_with(text, "should be w of shape (3,) and b of shape ()")
+
+
+def test_a_forward_that_detaches_the_parameters_is_named(capsys):
+    class Detached(MyLinearRegression):
+        def forward(self, X):
+            return X @ self.w.detach() + self.b.detach()
+
+    fails_with(feedback(capsys, check.ex04_1, Detached), "does not track gradients")
+
+
+def test_an_unanswered_forward_says_not_answered_yet(capsys):
+    class Half(MyLinearRegression):
+        def forward(self, X):
+            raise NotImplementedError
+
+    assert "not answered yet. forward still raises" in feedback(capsys, check.ex04_1, Half)
+
+
+def test_unshuffled_batches_are_named(capsys):
+    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, shuffle=False))
+    fails_with(text, "never shuffled", "shuffle=True")
+
+
+def test_one_full_batch_step_per_epoch_is_named(capsys):
+    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, full_batch=True))
+    fails_with(text, "one full-batch step per epoch")
+
+
+def test_a_differently_seeded_shuffle_gets_the_seeding_hint(capsys):
+    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n, bs, seed: minibatch_loop(X, y, lr, n, bs, seed + 1))
+    fails_with(text, "generator=torch.Generator().manual_seed(seed)")
+
+
+def test_a_velocity_that_does_not_carry_over_is_named(capsys):
+    text = feedback(capsys, check.ex04_3, lambda *args: momentum_loop(*args, keep_velocity=False))
+    fails_with(text, "plain gradient descent", "carry over")
+
+
+def test_a_dampened_velocity_is_named(capsys):
+    text = feedback(capsys, check.ex04_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m))
+    fails_with(text, "without a (1 - momentum) factor")
+
+
+# ---------------------------------------------------------------- lesson 05
+
+
+def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
+    text = feedback(capsys, check.ex05_1, lambda *args: shard_mean(*args, combine=np.sum))
+    fails_with(text, "3 times too large, and 3 is the number of workers", "divide by world_size")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda g, s: combine(g, s, weigh=False), "plain mean of the shards' gradients"),
+        (lambda g, s: combine(g, s, divide_by="nothing"), "divide it by the total number of samples, 17"),
+        (lambda g, s: combine(g, s, divide_by="shards"), "not by the number of shards (3)"),
+    ],
+    ids=["plain_mean", "no_division", "by_shards"],
+)
+def test_a_wrong_combination_of_unequal_shards_gets_its_hint(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex05_2, answer), hint)
+
+
+def test_summed_worker_gradients_are_named_as_k_times_larger_steps(capsys):
+    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, average=False))
+    fails_with(text, "4 times too large", "all_reduce sums")
+
+
+def test_one_worker_alone_is_named(capsys):
+    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, workers=1))
+    fails_with(text, "worker 0 alone")

@@ -1,0 +1,147 @@
+"""The exercise notebooks: generated from the solutions (never drifting), complete, and checked.
+
+The solution notebook in notebooks/solutions/ is the single source; tools/make_exercises.py writes
+the student notebook in notebooks/exercises/ with every answer replaced by a starter. These tests
+fail when someone edits one side by hand, when an exercise has no check, or when the stored check
+outputs are not "✓" in the solutions and "not answered yet" in the student version.
+"""
+
+import doctest
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gdlessons import check
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9]*.ipynb"))
+EXERCISES = sorted((ROOT / "notebooks" / "exercises").glob("[0-9]*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(", re.MULTILINE)
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = load_tool()
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and CHECK_CALL.search(c.source)]
+
+
+def stdout(cell):
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+def name(path):
+    return path.name
+
+
+def test_every_solution_has_a_student_notebook_and_back():
+    assert SOLUTIONS, "no solution notebooks"
+    assert [p.name for p in SOLUTIONS] == [p.name for p in EXERCISES]
+
+
+def test_every_exercise_set_belongs_to_a_lesson():
+    lessons = {p.name for p in LESSONS}
+    assert {p.name for p in SOLUTIONS} <= lessons
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=name)
+def test_a_lesson_links_only_to_exercises_that_exist(lesson):
+    for cell in read(lesson).cells:
+        for link in re.findall(r"\((exercises/[^)]+\.ipynb)\)", cell.source):
+            assert (lesson.parent / link).exists(), f"{lesson.name} links to {link}, which does not exist"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
+def test_the_student_notebook_is_generated_from_the_solution(solution):
+    generated = tool.student_notebook(read(solution), solution.name)
+    committed = read(ROOT / "notebooks" / "exercises" / solution.name)
+    want = [(c.cell_type, c.source) for c in generated.cells]
+    have = [(c.cell_type, c.source) for c in committed.cells]
+    assert have == want, "the student notebook drifted: run `python tools/make_exercises.py` (edit the solution, never the exercise)"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
+def test_every_answer_has_a_starter_and_no_solution_leaks(solution):
+    blocks = sum(c.source.count("### BEGIN SOLUTION") for c in read(solution).cells if c.cell_type == "code")
+    student = read(ROOT / "notebooks" / "exercises" / solution.name)
+    text = "\n".join(c.source for c in student.cells)
+    code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    assert blocks >= 3, "each exercise set has at least 3 exercises"
+    assert code.count("# YOUR CODE HERE") == blocks
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
+def test_each_lesson_checks_every_exercise_of_its_own_once(solution):
+    lesson = solution.name[:2]
+    used = [m for c in read(solution).cells if c.cell_type == "code" for m in CHECK_CALL.findall(c.source)]
+    own = sorted(n for n in check.__all__ if n.startswith(f"ex{lesson}_"))
+    assert sorted(used) == own, f"{solution.name} calls {sorted(used)}, check has {own}"
+    assert 3 <= len(own) <= 5
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
+def test_the_solutions_pass_every_check(solution):
+    for cell in check_cells(read(solution)):
+        out = stdout(cell)
+        assert out.startswith("✓ Exercise") and out.count("\n") == 1, f"{cell.source}: {out!r}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=name)
+def test_the_student_notebook_runs_and_says_not_answered_yet(exercise):
+    for cell in check_cells(read(exercise)):
+        out = stdout(cell)
+        assert out.startswith("… Exercise") and "not answered yet" in out, f"{cell.source}: {out!r}"
+
+
+def test_a_solution_block_becomes_a_starter_at_its_indentation():
+    source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n\n\nprint('kept')"
+    assert tool.student_code(source) == (
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\nprint('kept')"
+    )
+
+
+def test_a_value_answer_starts_from_the_value_it_names():
+    source = "### BEGIN SOLUTION (student: lr = None)\nlr = 2 / 15\n### END SOLUTION\ncheck.ex(lr)"
+    assert tool.student_code(source) == "lr = None  # YOUR CODE HERE\ncheck.ex(lr)"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "### BEGIN SOLUTION\nlr = 0.1\n### END SOLUTION",  # a top-level raise would stop the notebook
+        "def f():\n    ### BEGIN SOLUTION\n    return 1",
+        "def f():\n    return 1\n    ### END SOLUTION",
+        "def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+    ],
+    ids=["top_level_without_value", "no_end", "no_begin", "nested"],
+)
+def test_bad_markers_are_refused_with_a_reason(source):
+    with pytest.raises(tool.MarkerError):
+        tool.student_code(source)
+
+
+def test_a_written_answer_becomes_a_prompt_in_markdown():
+    source = "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
+    assert tool.student_markdown(source) == "Why?\n\n**Your answer:** *write it here.*\n\nNext."
+    with pytest.raises(tool.MarkerError):
+        tool.student_markdown("<!-- BEGIN SOLUTION -->no end")
+
+
+def test_the_tools_examples_run():
+    assert doctest.testmod(tool).failed == 0
