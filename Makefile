@@ -13,13 +13,20 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# The lessons train tiny models: one torch/BLAS thread is fastest, and cells never wait on a busy core.
+export OMP_NUM_THREADS := 1
 # Tests write nothing outside build/ and .venv/: hypothesis keeps its cache under build/.
 export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath build/hypothesis)
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+# reveal.js and MathJax for the offline pages: installed from npm into build/vendor/, never committed.
+REVEAL_JS := reveal.js@5.2.1
+MATHJAX   := mathjax@3.2.2
+VENDOR    := build/vendor
+VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(MATHJAX)
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup run test lab clean distclean
+.PHONY: help setup run test lab clean distclean exercises
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,12 +38,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-run: setup  ## execute every lesson headless into build/ (notebooks and HTML); notebooks/ is untouched
-	$(PY) tools/run_lessons.py --out build $(LESSONS)
+run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
+	$(PY) tools/run_lessons.py --out build/run --vendor $(VENDOR)/node_modules $(LESSONS)
 
 test: setup  ## unit tests, doctests, then nbval over every notebook (stored outputs must match)
 	$(PY) -m pytest tests src
 	$(PY) -m pytest $(NBVAL) notebooks
+
+exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
+	$(PY) tools/make_exercises.py
 
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
 # carries the token. LAB_PORT and LAB_OPTS (e.g. --no-browser) can be set on the command line.
@@ -52,3 +62,38 @@ clean:  ## remove build outputs and caches (keeps .venv)
 
 distclean: clean  ## also remove .venv
 	rm -rf $(VENV)
+
+# For instructors: the lessons as an offline HTML site and reveal.js slide decks, both made from the
+# committed notebooks (not re-executed), and a check that opens them in headless Chromium. reveal.js
+# and MathJax are installed from npm into build/vendor/ (never committed); every page loads them from
+# files next to it, so build/html/ and build/slides/ open from the file system with no network.
+EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*.ipynb))
+SOLUTIONS ?=
+
+.PHONY: html slides check-render
+
+$(VENDOR_STAMP):
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(REVEAL_JS) $(MATHJAX)
+	@touch $@
+
+html: setup $(VENDOR_STAMP)  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
+	$(PY) tools/build_site.py html --out build/html --vendor $(VENDOR)/node_modules $(LESSONS) \
+		--extra $(EXERCISES) $(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*.ipynb)))
+
+slides: setup $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html (offline)
+	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules $(LESSONS) \
+		--extra $(EXERCISES) --site ../html
+
+check-render: setup html slides  ## check site and decks in headless Chromium (math, images, no network); PDFs in build/pdf
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render --pdf build/pdf $(LESSONS)
+
+# Per-step cost of the trainers against a NumPy bandwidth floor, lesson wall times against a bare
+# kernel, the nbval run, and `make setup` from nothing: a table on stdout and in build/bench.md.
+# BENCH_SETUP=0 skips timing `make setup` (a minute or two); BENCH_OPTS=--quick is a smoke run.
+BENCH_OPTS ?=
+.PHONY: bench
+bench: setup  ## benchmarks against their floors -> build/bench.md (BENCH_SETUP=0 skips the setup timing)
+	$(PY) benchmarks/bench.py --out build/bench.md $(BENCH_OPTS)

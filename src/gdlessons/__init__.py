@@ -2,8 +2,14 @@
 
 Every helper takes all of its state as arguments (``forward(X, w, b=0.0)``, never a global ``w``),
 checks its inputs with a clear message, and seeds nothing at import time.
+
+Submodules, imported where they are needed so that ``import gdlessons`` stays light:
+``gdlessons.plots`` (figures; matplotlib), ``gdlessons.modules`` (``LinearRegression``,
+``train_minibatch``; torch), ``gdlessons.parallel`` (data-parallel training; torch.distributed) and
+``gdlessons.check`` (the exercises' self-checks, imported here).
 """
 
+from gdlessons import check
 from gdlessons.data import make_linear_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
@@ -12,6 +18,7 @@ from gdlessons.train import DivergenceError, History, train_autograd, train_nn, 
 __all__ = [
     "DivergenceError",
     "History",
+    "check",
     "forward",
     "lipschitz_constant",
     "make_linear_data",

@@ -1,0 +1,225 @@
+"""Give every cell of a lesson its slide metadata (`slideshow.slide_type`), derived from the lesson.
+
+The rules, applied to each cell in order (the first that matches wins):
+
+1. a cell tag `slides:TYPE` (TYPE one of slide, subslide, fragment, -, skip, notes) sets TYPE by hand;
+2. an empty cell, or a code cell that only sets things up (imports, `warnings.filterwarnings`,
+   `np.set_printoptions`, ...) and prints nothing, is `skip`: run it before presenting (Run All);
+3. a Markdown cell that opens with `# ` or `## ` starts a `slide` (one slide per section),
+   one that opens with `### ` starts a `subslide`;
+4. a Markdown cell that opens with "Instructor note" / "Speaker notes" (optionally bold or quoted)
+   is `notes`: it shows in the speaker view (press `s`), not on the slide;
+5. any other cell builds up the current slide as a `fragment`, unless the slide is full: then it
+   starts a `subslide` below it (an estimate in lines of what fits on a 960x700 reveal.js slide).
+
+The notebook also gets RISE settings (`metadata.rise`: a theme with bundled fonts, scrolling for
+tall slides) where it has none. The result depends only on the cells' content, so running the tool again changes nothing
+(idempotent) and new lessons get slides by running it. Nothing else in the notebook is touched; a
+file whose metadata is already right is not rewritten.
+
+    python tools/tag_slides.py notebooks/[0-9]*.ipynb           # write the metadata
+    python tools/tag_slides.py --check notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import math
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["SLIDE_TYPES", "RISE_SETTINGS", "LINES_PER_SLIDE", "cell_height", "is_setup_cell", "slide_types", "tag_notebook", "main"]
+
+SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+LINES_PER_SLIDE = 26  # what fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS)
+CHARS_PER_LINE = 80
+IMAGE_LINES = 19  # a 640x480 figure is 480px tall on a 700px slide
+OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
+
+RISE_SETTINGS = {"theme": "serif", "scroll": True, "transition": "slide"}
+
+_NOTES = re.compile(r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE)
+_SETUP_CALLS = {
+    "warnings.filterwarnings",
+    "warnings.simplefilter",
+    "np.set_printoptions",
+    "numpy.set_printoptions",
+    "torch.set_printoptions",
+    "pd.set_option",
+}
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def is_setup_cell(source: str) -> bool:
+    """True for code that only imports or configures (nothing to look at on a slide).
+
+    >>> is_setup_cell("import numpy as np\\nfrom torch import nn  # the layers")
+    True
+    >>> is_setup_cell("import warnings\\nwarnings.filterwarnings('ignore', category=UserWarning)")
+    True
+    >>> is_setup_cell("X, y = toy_data()")
+    False
+    """
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]  # magics
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    if not tree.body:
+        return bool(source.strip())  # only magics
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _dotted(node.value.func) in _SETUP_CALLS:
+            continue
+        return False
+    return True
+
+
+def _text_lines(text: str, width: int) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        total += math.ceil(len(line) / width) if line.strip() else 0.5
+    return total
+
+
+def cell_height(cell: dict) -> float:
+    """How many lines of a slide the cell takes, roughly: wrapped text, outputs, figures.
+
+    >>> cell_height({"cell_type": "markdown", "source": "## A title\\n\\nOne line of text."})
+    3.5
+    >>> cell_height({"cell_type": "code", "source": "print(1)", "outputs": [{"output_type": "stream", "text": "1\\n"}]})
+    4.0
+    """
+    source = cell.get("source", "")
+    if cell.get("cell_type") == "markdown":
+        height = _text_lines(source, CHARS_PER_LINE)
+        height += sum(1 for line in source.splitlines() if line.lstrip().startswith("#"))  # big headings
+        height += source.count("$$") / 2  # display math is taller than a line
+        return height
+    height = 1.0 + _text_lines(source, CHARS_PER_LINE)  # the input box and its padding
+    output_lines = 0.0
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if any(key.startswith("image/") for key in data):
+            height += IMAGE_LINES
+        elif out.get("output_type") == "stream":
+            output_lines += _text_lines(out.get("text", ""), CHARS_PER_LINE)
+        elif "text/plain" in data or out.get("output_type") == "error":
+            output_lines += _text_lines(data.get("text/plain", "\n".join(out.get("traceback", []))), CHARS_PER_LINE)
+    if output_lines:
+        height += 1.0 + min(output_lines, OUTPUT_LINES_SHOWN)
+    return height
+
+
+def _tagged_type(cell: dict) -> str | None:
+    for tag in cell.get("metadata", {}).get("tags", []):
+        if tag.startswith("slides:"):
+            wanted = tag.removeprefix("slides:")
+            if wanted not in SLIDE_TYPES:
+                raise ValueError(f"cell tag {tag!r}: the slide type must be one of {', '.join(SLIDE_TYPES)}")
+            return wanted
+    return None
+
+
+def slide_types(cells: Sequence[dict]) -> list[str]:
+    """The slide type of each cell (the rules are in this module's docstring).
+
+    >>> slide_types([
+    ...     {"cell_type": "markdown", "source": "# 01 · Title"},
+    ...     {"cell_type": "code", "source": "import numpy as np", "outputs": []},
+    ...     {"cell_type": "markdown", "source": "## A section\\n\\nText."},
+    ...     {"cell_type": "code", "source": "print(2)", "outputs": [{"output_type": "stream", "text": "2\\n"}]},
+    ...     {"cell_type": "markdown", "source": "**Instructor note:** ask first."},
+    ... ])
+    ['slide', 'skip', 'slide', 'fragment', 'notes']
+    """
+    types: list[str] = []
+    used = None  # lines used on the current (sub)slide; None before the first slide
+    for cell in cells:
+        source = cell.get("source", "")
+        stripped = source.lstrip()
+        kind = _tagged_type(cell)
+        if kind is None:
+            if not source.strip():
+                kind = "skip"
+            elif cell.get("cell_type") == "code" and not cell.get("outputs") and is_setup_cell(source):
+                kind = "skip"
+            elif cell.get("cell_type") == "markdown" and re.match(r"#{1,2}\s", stripped):
+                kind = "slide"
+            elif cell.get("cell_type") == "markdown" and re.match(r"###\s", stripped):
+                kind = "subslide"
+            elif cell.get("cell_type") == "markdown" and _NOTES.match(source):
+                kind = "notes"
+            elif used is None:
+                kind = "slide"
+            elif used + cell_height(cell) > LINES_PER_SLIDE:
+                kind = "subslide"
+            else:
+                kind = "fragment"
+        if kind in ("slide", "subslide"):
+            used = cell_height(cell)
+        elif kind in ("fragment", "-"):
+            used = (used or 0.0) + cell_height(cell)
+        types.append(kind)
+    return types
+
+
+def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
+    """Set each cell's `slideshow.slide_type` in place; return the indices of the cells changed.
+
+    Also gives RISE (live slides in JupyterLab) the settings it lacks, from RISE_SETTINGS: a
+    reveal.js theme whose fonts are bundled (the default theme fetches web fonts) and scrolling for
+    tall slides; settings made by hand are kept. Returns "rise" among the changes if it set any.
+    """
+    changed: list[int | str] = []
+    rise = nb.metadata.setdefault("rise", {})
+    if any(key not in rise for key in RISE_SETTINGS):
+        for key, value in RISE_SETTINGS.items():
+            rise.setdefault(key, value)
+        changed.append("rise")
+    for index, (cell, kind) in enumerate(zip(nb.cells, slide_types(nb.cells))):
+        if cell.metadata.get("slideshow") != {"slide_type": kind}:
+            cell.metadata["slideshow"] = {"slide_type": kind}
+            changed.append(index)
+    return changed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook needs tagging")
+    args = parser.parse_args(argv)
+    stale = 0
+    for path in args.notebooks:
+        nb = nbformat.read(path, as_version=4)
+        changed = tag_notebook(nb)
+        if not changed:
+            print(f"ok      {path}")
+            continue
+        stale += 1
+        if args.check:
+            print(f"STALE   {path}: slide metadata missing or out of date ({len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})", file=sys.stderr)
+        else:
+            nbformat.write(nb, path)
+            print(f"tagged  {path} ({len(changed)} changed: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})")
+    if args.check and stale:
+        print("run: .venv/bin/python tools/tag_slides.py notebooks/[0-9]*.ipynb", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
