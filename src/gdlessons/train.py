@@ -25,7 +25,14 @@ from gdlessons._validate import (
     check_weights,
     is_tensor,
 )
-from gdlessons.numpy_gd import _forward, _mse_gradient, _mse_loss, forward, lipschitz_constant
+from gdlessons.numpy_gd import (
+    _forward,
+    _loss_and_gradient,
+    _mse_loss,
+    _scratch,
+    forward,
+    lipschitz_constant,
+)
 
 __all__ = ["DivergenceError", "History", "train_autograd", "train_nn", "train_numpy"]
 
@@ -106,8 +113,7 @@ class _Recorder:
             self.b[epoch] = _plain(b)
 
     def finish(self, w: Any, b: Any) -> History:
-        w_final = _plain(w) if self.X.ndim == 1 else np.array(_plain(w), dtype=np.float64)
-        b_final = None if b is None else _plain(b)
+        w_final, b_final = _plain(w), (None if b is None else _plain(b))
         if not np.isfinite(w_final).all() or (b_final is not None and not math.isfinite(b_final)):
             self._diverged("the parameters became inf or NaN in the last step")
         return History(self.w, self.b, self.loss, w_final, b_final, self.lr)
@@ -123,7 +129,11 @@ class _Recorder:
 
 def _plain(v: Any) -> Any:
     """A recorded value as a float or a NumPy array, detached from any autograd graph."""
+    if isinstance(v, (float, np.floating)):  # the common cases first: this runs every epoch
+        return float(v)
     if is_tensor(v):
+        if v.ndim == 0:
+            return v.item()
         v = v.detach().cpu().numpy()
     return float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64).reshape(-1)
 
@@ -155,21 +165,50 @@ def train_numpy(
     """
     X, y, w, b, lr, num_epochs = _prepare(X, y, lr, num_epochs, w0, b0)
     record = _Recorder(X, lr, num_epochs, bias=b is not None)
+    scratch = _scratch(X)  # working memory for every step: no step allocates an n-sized array
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by the recorder
         for epoch in range(num_epochs):
-            y_hat = _forward(X, w, 0.0 if b is None else b)
-            record.add(epoch, w, b, _mse_loss(y_hat, y))  # the loss at the w we are about to move
-            dw, db = _mse_gradient(X, y, y_hat)
+            # loss = mse_loss(forward(X, w, b), y) and (dw, db) = mse_gradient(X, y, y_hat), fused
+            loss, dw, db = _loss_and_gradient(X, y, w, b, scratch)
+            record.add(epoch, w, b, loss)  # the loss at the w we are about to move
             w = w - lr * dw
             b = None if b is None else b - lr * db
     return record.finish(w, b)
 
 
-def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+# Samples per block in the torch trainers. A step over more samples than this runs block by block,
+# adding each block's gradient into .grad (gradient accumulation), so autograd never allocates an
+# n-sized temporary (on the CPU, every fresh large tensor is memory the kernel must map and zero):
+# the temporaries of one block (1 MiB each in float32) stay in cache and are reused.
+_TORCH_BLOCK = 1 << 18
+
+
+def _tensor_blocks(X: np.ndarray, y: np.ndarray) -> list[tuple[Any, Any, float]]:
+    """``(X_block, y_block, share)`` views as tensors; ``share`` = block size / n weights its mean loss.
+
+    Training in blocks gives the same run as in one piece (up to float32 rounding):
+
+    >>> X = np.linspace(-1, 1, 2 * _TORCH_BLOCK + 3, dtype=np.float32); y = 2 * X + 1
+    >>> [len(_tensor_blocks(X, y)), len(_tensor_blocks(X[:4], y[:4]))]
+    [3, 1]
+    >>> runs = [train(X, y, lr=0.5, num_epochs=3, b0=0.0) for train in (train_numpy, train_autograd, train_nn)]
+    >>> all(np.allclose(h.loss, runs[0].loss, rtol=1e-5) and np.allclose(h.w, runs[0].w, rtol=1e-5) for h in runs)
+    True
+    """
     import torch
 
     # np.require copies only read-only or non-contiguous arrays, which torch cannot share.
-    return (torch.from_numpy(np.require(a, requirements=["C", "W"])) for a in (X, y))
+    X_t, y_t = (torch.from_numpy(np.require(a, requirements=["C", "W"])) for a in (X, y))
+    n = X.shape[0]
+    return [
+        (X_t[i : i + _TORCH_BLOCK], y_t[i : i + _TORCH_BLOCK], min(_TORCH_BLOCK, n - i) / n)
+        for i in range(0, n, _TORCH_BLOCK)
+    ]
+
+
+def _predict(X: Any, w: Any, b: Any) -> Any:
+    """``_forward(X, w, b)``, where ``b=None`` (no bias) skips the pass that would add a zero."""
+    return _forward(X, w, b) if b is not None else (X * w if X.ndim == 1 else X @ w)
 
 
 def train_autograd(
@@ -183,16 +222,22 @@ def train_autograd(
     """
     import torch
 
-    X_np, y, w0, b0, lr, num_epochs = _prepare(X, y, lr, num_epochs, w0, b0)
+    X_np, y_np, w0, b0, lr, num_epochs = _prepare(X, y, lr, num_epochs, w0, b0)
     record = _Recorder(X_np, lr, num_epochs, bias=b0 is not None)
-    X, y = _tensors(X_np, y)
-    w = torch.tensor(w0, dtype=X.dtype, requires_grad=True)
-    b = None if b0 is None else torch.tensor(b0, dtype=X.dtype, requires_grad=True)
+    blocks = _tensor_blocks(X_np, y_np)  # one block, (X, y, 1.0), unless n is large
+    dtype = blocks[0][0].dtype
+    w = torch.tensor(w0, dtype=dtype, requires_grad=True)
+    b = None if b0 is None else torch.tensor(b0, dtype=dtype, requires_grad=True)
     params = [p for p in (w, b) if p is not None]
     for epoch in range(num_epochs):
-        loss = _mse_loss(_forward(X, w, 0.0 if b is None else b), y)
+        loss = 0.0
+        for X, y, share in blocks:
+            block_loss = _mse_loss(_predict(X, w, b), y)
+            if share != 1.0:  # one block of several: its mean counts by its share of the samples
+                block_loss = block_loss * share
+            block_loss.backward()  # adds d loss / d parameter into w.grad (and b.grad)
+            loss += block_loss.item()
         record.add(epoch, w, b, loss)
-        loss.backward()  # fills w.grad (and b.grad) with d loss / d parameter
         with torch.no_grad():  # the update itself must not become part of the graph
             for p in params:
                 p -= lr * p.grad
@@ -215,27 +260,33 @@ def train_nn(
     import torch
     from torch import nn
 
-    X_np, y, w0, b0, lr, num_epochs = _prepare(X, y, lr, num_epochs, w0, b0)
+    X_np, y_np, w0, b0, lr, num_epochs = _prepare(X, y, lr, num_epochs, w0, b0)
     record = _Recorder(X_np, lr, num_epochs, bias=b0 is not None)
-    X, y = _tensors(X_np, y)
-    n, d = X.shape[0], (1 if X.ndim == 1 else X.shape[1])
-    X, y = X.reshape(n, d), y.reshape(n, 1)  # nn layers want (samples, features)
-    model = nn.utils.skip_init(nn.Linear, d, 1, bias=b0 is not None, dtype=X.dtype)
+    n, d = X_np.shape[0], (1 if X_np.ndim == 1 else X_np.shape[1])
+    # nn layers want (samples, features); one block, (X, y, 1.0), unless n is large
+    blocks = [(X.reshape(-1, d), y.reshape(-1, 1), share) for X, y, share in _tensor_blocks(X_np, y_np)]
+    dtype = blocks[0][0].dtype
+    model = nn.utils.skip_init(nn.Linear, d, 1, bias=b0 is not None, dtype=dtype)
     with torch.no_grad():
-        model.weight.copy_(torch.as_tensor(w0, dtype=X.dtype).reshape(1, d).expand(1, d))
+        model.weight.copy_(torch.as_tensor(w0, dtype=dtype).reshape(1, d).expand(1, d))
         if b0 is not None:
             model.bias.fill_(float(b0))
     loss_fn = nn.MSELoss()  # called as loss_fn(input, target): the prediction comes first
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 
     def params() -> tuple[Any, Any]:
-        w = model.weight[0, 0] if X_np.ndim == 1 else model.weight[0]
-        return w, (None if b0 is None else model.bias[0])
+        w = model.weight.detach()
+        return (w.item() if X_np.ndim == 1 else w[0]), (None if b0 is None else model.bias.item())
 
     for epoch in range(num_epochs):
-        loss = loss_fn(model(X), y)
-        record.add(epoch, *params(), loss)
         optimizer.zero_grad()  # backward accumulates into .grad: start from zero
-        loss.backward()
+        loss = 0.0
+        for X, y, share in blocks:
+            block_loss = loss_fn(model(X), y)
+            if share != 1.0:  # one block of several: its mean counts by its share of the samples
+                block_loss = block_loss * share
+            block_loss.backward()
+            loss += block_loss.item()
+        record.add(epoch, *params(), loss)
         optimizer.step()  # w -= lr * w.grad, inside no_grad
     return record.finish(*params())
