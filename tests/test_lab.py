@@ -90,7 +90,7 @@ def test_lab_lists_the_lessons_with_its_token_and_refuses_without(lab):
     status, listing = get(f"{base}/api/contents/", token)
     assert status == 200
     names = {item["name"] for item in listing["content"]}
-    assert {"01_numpy_gradient_descent.ipynb", "02_autograd.ipynb", "03_nn_linear_sgd.ipynb"} <= names
+    assert {"01_numpy_gradient_descent.ipynb", "03_torch_autograd.ipynb", "04_nn_linear_sgd.ipynb"} <= names
     assert get(f"{base}/api/contents/")[0] == 403
     assert get(f"{base}/api/contents/", "wrong-token")[0] == 403
 
