@@ -5,15 +5,17 @@ checks its inputs with a clear message, and seeds nothing at import time.
 
 Submodules, imported where they are needed so that ``import gdlessons`` stays light:
 ``gdlessons.plots`` (figures; matplotlib), ``gdlessons.modules`` (``LinearRegression``,
-``train_minibatch``; torch), ``gdlessons.parallel`` (data-parallel training; torch.distributed) and
-``gdlessons.check`` (the exercises' self-checks, imported here).
+``train_minibatch``; torch), ``gdlessons.parallel`` (data-parallel training; torch.distributed),
+``gdlessons.ddp_train`` (the ``torchrun`` script) and ``gdlessons.check`` (the exercises'
+self-checks, imported here).
 """
 
 from gdlessons import check
 from gdlessons.data import make_linear_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
+from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
-from gdlessons.train import DivergenceError, History, train_autograd, train_nn, train_numpy
+from gdlessons.train import train_autograd, train_nn, train_numpy
 
 __all__ = [
     "DivergenceError",

@@ -29,7 +29,8 @@ import numpy as np
 from gdlessons.data import make_linear_data, toy_data
 from gdlessons.gradcheck import numerical_gradient
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
-from gdlessons.train import DivergenceError, History, train_autograd, train_nn, train_numpy
+from gdlessons.history import DivergenceError, History
+from gdlessons.train import train_autograd, train_nn, train_numpy
 
 __all__ = [
     "ex01_1",

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import as_array, as_scalar
+from gdlessons._validate import as_array, as_scalar, check_int
 
 __all__ = ["make_linear_data", "toy_data"]
 
@@ -37,10 +37,7 @@ def make_linear_data(
     >>> X.shape, y.shape, X.dtype
     ((1000, 2), (1000,), dtype('float32'))
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int (the number of samples), got {n!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int so the data can be reproduced, got {seed!r}.")
+    n, seed = check_int("n", n), check_int("seed", seed, minimum=0)
     noise = as_scalar("noise", noise)
     if noise < 0:
         raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}.")

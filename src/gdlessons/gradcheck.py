@@ -6,7 +6,8 @@ large: the analytic and the numerical gradient must agree to many digits (in flo
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -15,9 +16,7 @@ from gdlessons._validate import as_array, as_scalar
 __all__ = ["numerical_gradient", "rel_error"]
 
 
-def numerical_gradient(
-    f: Callable[[Any], float], w: Any, h: float = 1e-5
-) -> float | np.ndarray:
+def numerical_gradient(f: Callable[[Any], float], w: Any, h: float = 1e-5) -> float | np.ndarray:
     """Central-difference estimate of the gradient of the scalar function ``f`` at ``w``.
 
     ``(f(w + h) - f(w - h)) / (2h)`` for each entry of ``w``; its error shrinks like ``h**2``.
@@ -61,5 +60,7 @@ def rel_error(a: Any, b: Any) -> float:
     a = as_array("a", a, ndims=(0, 1, 2)).astype(np.float64)
     b = as_array("b", b, ndims=(0, 1, 2)).astype(np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}; compare like with like.")
+        raise ValueError(
+            f"a has shape {a.shape} but b has shape {b.shape}; compare like with like."
+        )
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

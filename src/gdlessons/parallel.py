@@ -21,8 +21,9 @@ import queue
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -185,7 +186,10 @@ def _worker(rank: int, X: np.ndarray, y: np.ndarray, job: tuple, results: Any) -
     try:
         torch.set_num_threads(1)  # the workers share the machine's cores; one thread each
         dist.init_process_group(
-            "gloo", init_method=init_method, rank=rank, world_size=world_size,
+            "gloo",
+            init_method=init_method,
+            rank=rank,
+            world_size=world_size,
             timeout=timedelta(seconds=timeout),
         )
         try:
@@ -219,7 +223,9 @@ def _collect(results: Any, workers: list[Any], deadline: float, timeout: float) 
         try:
             status, rank, payload = results.get(timeout=0.05)
         except queue.Empty:
-            dead = [r for r, p in enumerate(workers) if p.exitcode not in (None, 0) and r not in rows]
+            dead = [
+                r for r, p in enumerate(workers) if p.exitcode not in (None, 0) and r not in rows
+            ]
             if dead:
                 code = workers[dead[0]].exitcode
                 raise RuntimeError(
