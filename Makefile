@@ -33,9 +33,10 @@ help:  ## list the targets
 
 setup: $(STAMP)  ## create .venv and install requirements (fast when already done)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/jupyter/ipython_kernel_config.py
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	install -D -m 644 tools/jupyter/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
 	@touch $@
 
 run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
