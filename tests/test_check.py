@@ -5,10 +5,18 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-
 from torch.utils.data import DataLoader, TensorDataset
 
-from gdlessons import check, forward, lipschitz_constant, mse_gradient, mse_loss, train_autograd, train_nn, train_numpy
+from gdlessons import (
+    check,
+    forward,
+    lipschitz_constant,
+    mse_gradient,
+    mse_loss,
+    train_autograd,
+    train_nn,
+    train_numpy,
+)
 from gdlessons.modules import LinearRegression
 from gdlessons.parallel import shard
 

@@ -62,7 +62,7 @@ def lab():
             try:
                 get(f"{base}/api/status", token)
                 break
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
+            except (TimeoutError, urllib.error.URLError, ConnectionError):
                 assert proc.poll() is None, "make lab exited before serving"
                 time.sleep(0.5)
         else:

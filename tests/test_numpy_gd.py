@@ -6,7 +6,14 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gdlessons import forward, lipschitz_constant, mse_gradient, mse_loss, numerical_gradient, rel_error
+from gdlessons import (
+    forward,
+    lipschitz_constant,
+    mse_gradient,
+    mse_loss,
+    numerical_gradient,
+    rel_error,
+)
 
 TOL = 1e-7  # float64 analytic vs autograd / central differences
 

@@ -16,14 +16,14 @@ from gdlessons import History, toy_data, train_autograd, train_nn, train_numpy  
 from gdlessons.plots import (  # noqa: E402
     grad_fn_tree,
     plot_fit,
-    plot_graph,
     plot_grad_fn_graph,
+    plot_graph,
     plot_loss_contour,
     plot_loss_curve,
     plot_loss_landscape_1d,
     plot_lr_comparison,
-    plot_trajectories,
     plot_training_run,
+    plot_trajectories,
 )
 
 X, Y = toy_data()
