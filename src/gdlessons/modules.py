@@ -96,12 +96,11 @@ def train_minibatch(
     rows = math.ceil(num_epochs * steps_per_epoch / every)
     record = Recorder(X_np, lr, rows, bias=model.b is not None)
     loss_fn = nn.MSELoss()
-    loader = DataLoader(
-        TensorDataset(X_all, y_all),
-        batch_size=batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
-    )
+    if batch_size == n:  # full batch: the data itself is the one batch of every epoch
+        loader = [(X_all, y_all)]
+    else:
+        shuffle = torch.Generator().manual_seed(seed)  # this run's own seeded shuffle
+        loader = DataLoader(TensorDataset(X_all, y_all), batch_size, shuffle=True, generator=shuffle)
     step = 0
     for epoch in range(num_epochs):
         for X_batch, y_batch in loader:
