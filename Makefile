@@ -42,9 +42,12 @@ $(STAMP): requirements.txt pyproject.toml tools/jupyter/ipython_kernel_config.py
 run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
 	$(PY) tools/run_lessons.py --out build/run --vendor $(VENDOR)/node_modules $(LESSONS)
 
-test: setup  ## unit tests, doctests, then nbval over every notebook (stored outputs must match)
-	$(PY) -m pytest tests src
-	$(PY) -m pytest $(NBVAL) notebooks
+# One pytest run on every core: unit tests, doctests, and nbval over every notebook (each cell run
+# twice and compared with its stored outputs both times, see conftest.py); ruff first, it is quick.
+TEST_WORKERS ?= auto
+test: setup  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet .
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
 
 exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py
@@ -91,10 +94,10 @@ check-render: setup html slides  ## check site and decks in headless Chromium (m
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render --pdf build/pdf $(LESSONS)
 
-# Per-step cost of the trainers against a NumPy bandwidth floor, lesson wall times against a bare
-# kernel, the nbval run, and `make setup` from nothing: a table on stdout and in build/bench.md.
-# BENCH_SETUP=0 skips timing `make setup` (a minute or two); BENCH_OPTS=--quick is a smoke run.
+# What users wait for against its floor: make test against executing every notebook once, each
+# lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved
+# rounds (about 20 minutes) in build/bench.md. BENCH_SETUP=0 skips make setup; BENCH_OPTS=--quick.
 BENCH_OPTS ?=
 .PHONY: bench
-bench: setup  ## benchmarks against their floors -> build/bench.md (BENCH_SETUP=0 skips the setup timing)
+bench: setup  ## make test, lessons and setup against their floors -> build/bench.md (~20 min)
 	$(PY) benchmarks/bench.py --out build/bench.md $(BENCH_OPTS)

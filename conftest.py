@@ -38,7 +38,9 @@ def _seen(outputs) -> list:
     for out in outputs:
         for mime, value in sorted(out.get("data", {}).items()):
             text = value if isinstance(value, str) else "".join(value)
-            seen.append((mime, hashlib.sha256(text.encode()).hexdigest() if "image" in mime else text))
+            seen.append(
+                (mime, hashlib.sha256(text.encode()).hexdigest() if "image" in mime else text)
+            )
         if "text" in out:
             seen.append((out.get("name"), out["text"]))
     return seen
