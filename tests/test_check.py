@@ -1,23 +1,34 @@
 """The exercise self-checks: a right answer passes, each classic wrong answer gets its own hint,
-an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback."""
+an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback.
+Each check also returns a Verdict (for grading) that repeats the printed line."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
-
 from torch.utils.data import DataLoader, TensorDataset
 
-from gdlessons import check, forward, lipschitz_constant, mse_gradient, mse_loss, train_autograd, train_nn, train_numpy
+from gdlessons import (
+    check,
+    forward,
+    lipschitz_constant,
+    mse_gradient,
+    mse_loss,
+    train_autograd,
+    train_nn,
+    train_numpy,
+)
 from gdlessons.modules import LinearRegression
 from gdlessons.parallel import shard
 
 
 def feedback(capsys, check_fn, *answers):
-    """What the student sees: the one line (plus hint) the check prints."""
-    assert check_fn(*answers) is None
+    """What the student sees: the one line (plus hint) the check prints, also its Verdict's."""
+    verdict = check_fn(*answers)
     out = capsys.readouterr()
     assert out.err == ""
+    assert isinstance(verdict, check.Verdict), verdict
+    assert verdict.message + "\n" == out.out
     return out.out
 
 
@@ -116,7 +127,10 @@ def nn_loop(X, y, lr, num_epochs, reduction="mean", flat_y=False, zero_grad=True
 
 def fit_three_ways(X, y, lr_factor=1.5, num_epochs=300, b0=0.0):
     lr = lr_factor / lipschitz_constant(X, bias=True)
-    return tuple(t(X, y, lr=lr, num_epochs=num_epochs, b0=b0) for t in (train_numpy, train_autograd, train_nn))
+    return tuple(
+        t(X, y, lr=lr, num_epochs=num_epochs, b0=b0)
+        for t in (train_numpy, train_autograd, train_nn)
+    )
 
 
 class MyLinearRegression(nn.Module):
@@ -133,8 +147,10 @@ def minibatch_loop(X, y, lr, num_epochs, batch_size, seed, shuffle=True, full_ba
     model = LinearRegression(X.shape[1])
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loader = DataLoader(
-        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), batch_size=len(X) if full_batch else batch_size,
-        shuffle=shuffle, generator=torch.Generator().manual_seed(seed),
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        batch_size=len(X) if full_batch else batch_size,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(seed),
     )
     for _ in range(num_epochs):
         for X_batch, y_batch in loader:
@@ -151,20 +167,26 @@ def momentum_loop(X, y, lr, momentum, num_epochs, keep_velocity=True, dampening=
         dw, db = mse_gradient(X, y, forward(X, w, b))
         if not keep_velocity:
             v_w, v_b = 0.0, 0.0
-        v_w, v_b = momentum * v_w + (1 - dampening) * dw, momentum * v_b + (1 - dampening) * db
+        v_w, v_b = (momentum * v_w + (1 - dampening) * dw, momentum * v_b + (1 - dampening) * db)
         w, b = w - lr * v_w, b - lr * v_b
     return w, b
 
 
 def shard_mean(X, y, w, b, world_size, combine=np.mean):
-    grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in (shard(X, y, k, world_size) for k in range(world_size))]
+    grads = [
+        mse_gradient(Xs, ys, forward(Xs, w, b))
+        for Xs, ys in (shard(X, y, k, world_size) for k in range(world_size))
+    ]
     return combine([dw for dw, _ in grads], axis=0), float(combine([db for _, db in grads]))
 
 
 def combine(grads, sizes, divide_by="samples", weigh=True):
     weights = sizes if weigh else [1] * len(sizes)
     total = {"samples": sum(weights), "nothing": 1, "shards": len(sizes)}[divide_by]
-    return (sum(m * dw for (dw, _), m in zip(grads, weights)) / total, sum(m * db for (_, db), m in zip(grads, weights)) / total)
+    return (
+        sum(m * dw for (dw, _), m in zip(grads, weights)) / total,
+        sum(m * db for (_, db), m in zip(grads, weights)) / total,
+    )
 
 
 def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
@@ -173,8 +195,16 @@ def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
     for _ in range(num_epochs):
         grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in shards]
         k = len(shards) if average else 1
-        w, b = w - lr * sum(g[0] for g in grads) / k, b - lr * sum(g[1] for g in grads) / k
+        w, b = (w - lr * sum(g[0] for g in grads) / k, b - lr * sum(g[1] for g in grads) / k)
     return w, b
+
+
+def right_gradient_nd(X, y, y_hat):
+    return 2 / len(y) * X.T @ (y_hat - y), float(np.mean(2 * (y_hat - y)))
+
+
+def sum_loss_loop(X, y, lr, num_epochs):
+    return nn_loop(X, y, lr, num_epochs, reduction="sum", lr_scale=1 / len(X))
 
 
 RIGHT = [
@@ -182,35 +212,40 @@ RIGHT = [
     (check.ex01_2, right_gradient_with_bias),
     (check.ex01_3, right_train),
     (check.ex01_4, lambda X: 2 / (2 * float(np.mean(X**2)))),
-    (check.ex01_5, lambda X, y, y_hat: (2 / len(y) * X.T @ (y_hat - y), float(np.mean(2 * (y_hat - y))))),
-    (check.ex02_1, right_autograd_gradient),
-    (check.ex02_2, forgot_zero_grad),
-    (check.ex02_3, predicted_grads),
-    (check.ex02_4, mae_gradient),
-    (check.ex03_1, linear),
-    (check.ex03_2, nn_loop),
-    (check.ex03_3, fit_three_ways),
-    (check.ex03_4, lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
-    (check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=1 / len(X))),
-    (check.ex04_1, MyLinearRegression),
-    (check.ex04_2, minibatch_loop),
-    (check.ex04_3, momentum_loop),
-    (check.ex05_1, shard_mean),
-    (check.ex05_2, combine),
-    (check.ex05_3, data_parallel),
+    (check.ex01_5, right_gradient_nd),
+    (check.ex03_1, right_autograd_gradient),
+    (check.ex03_2, forgot_zero_grad),
+    (check.ex03_3, predicted_grads),
+    (check.ex03_4, mae_gradient),
+    (check.ex04_1, linear),
+    (check.ex04_2, nn_loop),
+    (check.ex04_3, fit_three_ways),
+    (check.ex04_4, lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
+    (check.ex04_5, sum_loss_loop),
+    (check.ex05_1, MyLinearRegression),
+    (check.ex05_2, minibatch_loop),
+    (check.ex05_3, momentum_loop),
+    (check.ex06_1, shard_mean),
+    (check.ex06_2, combine),
+    (check.ex06_3, data_parallel),
 ]
 IDS = [c.__name__ for c, _ in RIGHT]
 
 
+def arguments(check_fn, answer):
+    """What a notebook passes to a check: the answer."""
+    return (answer,)
+
+
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
 def test_a_right_answer_passes_with_a_check_mark(capsys, check_fn, answer):
-    text = feedback(capsys, check_fn, answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, answer))
     assert passes(text), text
     assert "right!" in text
 
 
 def test_every_exercise_check_is_tested_here():
-    assert sorted(IDS) == sorted(check.__all__)
+    assert sorted(IDS) == sorted(name for name in check.__all__ if name.startswith("ex"))
 
 
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
@@ -218,7 +253,7 @@ def test_an_unanswered_exercise_says_not_answered_yet(capsys, check_fn, answer):
     def my_answer(*args):
         raise NotImplementedError
 
-    text = feedback(capsys, check_fn, my_answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, my_answer))
     assert text.startswith("… Exercise") and "not answered yet" in text and "my_answer" in text
 
 
@@ -227,13 +262,13 @@ def test_a_student_crash_is_named_kindly_without_a_traceback(capsys, check_fn, a
     def my_answer(*args):
         return 1 / 0
 
-    text = feedback(capsys, check_fn, my_answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, my_answer))
     fails_with(text, "my_answer raised ZeroDivisionError: division by zero", "It was called with")
 
 
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
 def test_passing_a_result_instead_of_the_function_gets_a_hint(capsys, check_fn, answer):
-    fails_with(feedback(capsys, check_fn, 3.0), "without parentheses")
+    fails_with(feedback(capsys, check_fn, *arguments(check_fn, 3.0)), "without parentheses")
 
 
 def test_passing_none_says_not_answered_yet(capsys):
@@ -247,23 +282,75 @@ def test_an_exercise_that_calls_an_unanswered_one_names_it(capsys):
     def my_train_nn(X, y, lr, num_epochs):
         my_linear(0.0, 0.0)
 
-    text = feedback(capsys, check.ex03_2, my_train_nn)
+    text = feedback(capsys, check.ex04_2, my_train_nn)
     assert "my_train_nn calls my_linear, which still raises NotImplementedError" in text
 
 
 def test_checks_leave_the_global_random_generators_alone(capsys):
-    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    torch_state, np_state = (torch.random.get_rng_state(), np.random.get_state()[1].copy())
     for check_fn, answer in RIGHT:
-        feedback(capsys, check_fn, answer)
+        feedback(capsys, check_fn, *arguments(check_fn, answer))
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert np.array_equal(np.random.get_state()[1], np_state)
+
+
+# ---------------------------------------------------------------- verdicts and points (grading)
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_a_right_answer_earns_the_points_declared_for_its_check(capsys, check_fn, answer):
+    verdict = check_fn(*arguments(check_fn, answer))
+    name = check_fn.__name__
+    assert verdict and verdict.status == "pass"
+    assert verdict.points == verdict.max_points == check.POINTS[name]
+    assert verdict.exercise == f"{int(name[2:4])}.{name[5:]}"
+    assert verdict.message == capsys.readouterr().out.rstrip("\n")
+
+
+def test_a_wrong_or_unanswered_exercise_earns_no_points_and_is_falsy(capsys):
+    wrong = check.ex01_1(lambda X, y, y_hat: 0.5)
+    todo_ = check.ex01_3(lambda *args: todo())
+    capsys.readouterr()
+    assert (wrong.status, wrong.points, wrong.max_points, bool(wrong)) == ("fail", 0, 1, False)
+    assert (todo_.status, todo_.points, todo_.max_points, bool(todo_)) == ("todo", 0, 2, False)
+    assert wrong.message.startswith("✗ Exercise 1.1: not yet.")
+
+
+def test_points_are_declared_for_every_check_once_and_reward_the_stretching_ones_more():
+    names = sorted(name for name in check.__all__ if name.startswith("ex"))
+    assert sorted(check.POINTS) == names
+    assert set(check.POINTS.values()) == {1, 2, 3}
+    stretch = ["ex01_5", "ex03_4", "ex04_5", "ex05_3", "ex06_3"]
+    assert [name for name, points in check.POINTS.items() if points == 3] == stretch
+    assert sum(check.POINTS.values()) == 39
+
+
+def test_a_verdict_is_frozen_and_short_and_a_notebook_shows_only_the_printed_line(capsys):
+    from dataclasses import FrozenInstanceError
+
+    from IPython.core.formatters import DisplayFormatter
+
+    verdict = check.ex01_3(right_train)
+    capsys.readouterr()
+    assert repr(verdict) == "<Verdict 1.3: pass, 2/2 points>"
+    assert DisplayFormatter().format(verdict) == ({}, {})  # no Out[] echo under the line
+    with pytest.raises(FrozenInstanceError):
+        verdict.points = 5
+
+
+@pytest.mark.parametrize("answers", [(), (right_gradient, right_gradient)], ids=["none", "two"])
+def test_calling_a_check_with_too_few_or_too_many_answers_says_how_to_call_it(capsys, answers):
+    text = feedback(capsys, check.ex01_1, *answers)
+    fails_with(text, "check.ex01_1 takes my_gradient: call check.ex01_1(my_gradient).")
 
 
 # ---------------------------------------------------------------- lesson 01: the classic mistakes
 
 
 def test_the_np_dot_mean_bug_is_called_n_times_too_large(capsys):
-    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: float(np.dot(2 * X, y_hat - y).mean()))
+    text = feedback(
+        capsys, check.ex01_1, lambda X, y, y_hat: float(np.dot(2 * X, y_hat - y).mean())
+    )
     fails_with(text, "7 times too large, and 7 is the number of samples", "np.dot already sums")
 
 
@@ -283,7 +370,9 @@ def test_a_per_sample_array_is_called_the_wrong_shape(capsys):
 
 
 def test_returning_dw_and_db_where_only_dw_is_asked_is_named(capsys):
-    fails_with(feedback(capsys, check.ex01_1, right_gradient_with_bias), "tuple of 2 items", "Only dw")
+    fails_with(
+        feedback(capsys, check.ex01_1, right_gradient_with_bias), "tuple of 2 items", "Only dw"
+    )
 
 
 def test_a_forgotten_bias_gradient_is_named(capsys):
@@ -292,11 +381,15 @@ def test_a_forgotten_bias_gradient_is_named(capsys):
 
 
 def test_a_single_gradient_where_a_pair_is_asked_is_named(capsys):
-    fails_with(feedback(capsys, check.ex01_2, right_gradient), "should be a pair (dw, db)", "return dw, db")
+    fails_with(
+        feedback(capsys, check.ex01_2, right_gradient), "should be a pair (dw, db)", "return dw, db"
+    )
 
 
 def test_swapped_dw_and_db_are_named(capsys):
-    text = feedback(capsys, check.ex01_2, lambda X, y, y_hat: right_gradient_with_bias(X, y, y_hat)[::-1])
+    text = feedback(
+        capsys, check.ex01_2, lambda X, y, y_hat: right_gradient_with_bias(X, y, y_hat)[::-1]
+    )
     fails_with(text, "swapped")
 
 
@@ -304,7 +397,9 @@ def test_a_db_summed_over_samples_is_n_times_too_large(capsys):
     def my_gradient_with_bias(X, y, y_hat):
         return right_gradient(X, y, y_hat), float(np.sum(2 * (y_hat - y)))
 
-    fails_with(feedback(capsys, check.ex01_2, my_gradient_with_bias), "Your db", "7 times too large")
+    fails_with(
+        feedback(capsys, check.ex01_2, my_gradient_with_bias), "Your db", "7 times too large"
+    )
 
 
 def test_a_loop_that_never_moves_b_is_named(capsys):
@@ -318,12 +413,18 @@ def test_a_loop_that_never_moves_b_is_named(capsys):
 
 
 def test_a_loop_one_epoch_short_is_named(capsys):
-    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, lr, num_epochs - 1))
+    text = feedback(
+        capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, lr, num_epochs - 1)
+    )
     fails_with(text, "one epoch too few")
 
 
 def test_a_loop_with_the_classic_summed_gradient_is_named(capsys):
-    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, len(X) * lr, num_epochs))
+    text = feedback(
+        capsys,
+        check.ex01_3,
+        lambda X, y, lr, num_epochs: right_train(X, y, len(X) * lr, num_epochs),
+    )
     fails_with(text, "30 times too large", "sums over the samples")
 
 
@@ -351,9 +452,15 @@ def test_a_wrong_learning_rate_bound_gets_its_specific_hint(capsys, answer, hint
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda X, y, y_hat: (2 / len(y) * X @ np.ones(X.shape[1]), 0.0), "one number per *sample*"),
+        (
+            lambda X, y, y_hat: (2 / len(y) * X @ np.ones(X.shape[1]), 0.0),
+            "one number per *sample*",
+        ),
         (lambda X, y, y_hat: (2 * X * (y_hat - y)[:, None], 0.0), "per-sample terms"),
-        (lambda X, y, y_hat: (float(np.mean(2 * X.T @ (y_hat - y))), 0.0), "summed over the features too"),
+        (
+            lambda X, y, y_hat: (float(np.mean(2 * X.T @ (y_hat - y))), 0.0),
+            "summed over the features too",
+        ),
         (lambda X, y, y_hat: (2 * X.T @ (y_hat - y), 0.0), "40 times too large"),
     ],
     ids=["per_sample", "per_sample_and_feature", "scalar", "sum_not_mean"],
@@ -367,7 +474,7 @@ def test_the_classic_matmul_shape_error_is_reported_kindly(capsys):
     fails_with(text, "raised ValueError", "ndarray of shape (40, 3)")
 
 
-# ---------------------------------------------------------------- lesson 02
+# ---------------------------------------------------------------- lesson 03
 
 
 def test_reading_grad_without_backward_is_named(capsys):
@@ -376,7 +483,11 @@ def test_reading_grad_without_backward_is_named(capsys):
         mse_loss(forward(X, w, b), y)  # no backward
         return w.grad, b.grad
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "gradient is None", "requires_grad=True")
+    fails_with(
+        feedback(capsys, check.ex03_1, my_autograd_gradient),
+        "gradient is None",
+        "requires_grad=True",
+    )
 
 
 def test_returning_the_loss_instead_of_the_gradient_is_named(capsys):
@@ -384,7 +495,7 @@ def test_returning_the_loss_instead_of_the_gradient_is_named(capsys):
         loss = mse_loss(forward(X, w, b), y).item()
         return loss, loss
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "the loss, not its gradient")
+    fails_with(feedback(capsys, check.ex03_1, my_autograd_gradient), "the loss, not its gradient")
 
 
 def test_a_doubled_autograd_gradient_points_at_accumulation(capsys):
@@ -394,16 +505,24 @@ def test_a_doubled_autograd_gradient_points_at_accumulation(capsys):
             mse_loss(forward(X, w, b), y).backward()
         return w.grad, b.grad
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "exactly twice", "backward() adds into .grad")
+    fails_with(
+        feedback(capsys, check.ex03_1, my_autograd_gradient),
+        "exactly twice",
+        "backward() adds into .grad",
+    )
 
 
 def test_zeroing_the_gradient_in_the_bug_exercise_is_named(capsys):
-    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, zero=True))
+    text = feedback(
+        capsys, check.ex03_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, zero=True)
+    )
     fails_with(text, "these are the *correct* gradients", "wants the bug")
 
 
 def test_appending_the_grad_tensor_itself_is_named(capsys):
-    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, append=lambda g: g))
+    text = feedback(
+        capsys, check.ex03_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, append=lambda g: g)
+    )
     fails_with(text, "appended the tensor w.grad itself", "w.grad.item()")
 
 
@@ -417,19 +536,23 @@ def test_a_prediction_that_forgets_w_moves_further_is_named(capsys):
             w -= lr * dw  # the correct run's step
         return grads
 
-    fails_with(feedback(capsys, check.ex02_3, my_predicted_grads), "w moves by the *accumulated* gradient")
+    fails_with(
+        feedback(capsys, check.ex03_3, my_predicted_grads), "w moves by the *accumulated* gradient"
+    )
 
 
 def test_the_wrong_number_of_gradients_is_named(capsys):
-    text = feedback(capsys, check.ex02_3, lambda X, y, lr, n: predicted_grads(X, y, lr, n)[:-1])
+    text = feedback(capsys, check.ex03_3, lambda X, y, lr, n: predicted_grads(X, y, lr, n)[:-1])
     fails_with(text, "returned 5 values for num_epochs = 6")
 
 
 def test_the_squared_error_gradient_in_the_mae_exercise_is_named(capsys):
-    fails_with(feedback(capsys, check.ex02_4, right_autograd_gradient), "gradient of the *squared* error")
+    fails_with(
+        feedback(capsys, check.ex03_4, right_autograd_gradient), "gradient of the *squared* error"
+    )
 
 
-# ---------------------------------------------------------------- lesson 03
+# ---------------------------------------------------------------- lesson 04
 
 
 def test_setting_a_parameter_outside_no_grad_is_named(capsys):
@@ -438,46 +561,60 @@ def test_setting_a_parameter_outside_no_grad_is_named(capsys):
         layer.weight.fill_(w)
         return layer
 
-    fails_with(feedback(capsys, check.ex03_1, my_linear), "raised RuntimeError", "torch.no_grad()")
+    fails_with(feedback(capsys, check.ex04_1, my_linear), "raised RuntimeError", "torch.no_grad()")
 
 
 def test_a_layer_without_bias_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b, bias=False)), "has no bias")
+    fails_with(feedback(capsys, check.ex04_1, lambda w, b: linear(w, b, bias=False)), "has no bias")
 
 
 def test_returning_the_weight_instead_of_the_layer_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b).weight), "should return the layer")
+    fails_with(
+        feedback(capsys, check.ex04_1, lambda w, b: linear(w, b).weight), "should return the layer"
+    )
 
 
 def test_a_flat_target_in_the_pipeline_is_named_as_broadcasting(capsys):
-    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, flat_y=True))
+    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, flat_y=True))
     fails_with(text, "y is still flat, shape (12,)", "y.reshape(-1, 1)")
 
 
 def test_a_forgotten_zero_grad_in_the_pipeline_is_named(capsys):
-    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, zero_grad=False))
+    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, zero_grad=False))
     fails_with(text, "optimizer.zero_grad()")
 
 
 def test_a_pipeline_without_bias_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_2, lambda X, y, lr, n: (1.0, None)), "b is None", "bias")
+    fails_with(feedback(capsys, check.ex04_2, lambda X, y, lr, n: (1.0, None)), "b is None", "bias")
 
 
 def test_a_diverging_lr_for_new_data_points_at_the_bound_with_bias(capsys):
     def my_fit_three_ways(X, y):
-        return tuple(t(X, y, lr=0.2, num_epochs=300, b0=0.0) for t in (train_numpy, train_autograd, train_nn))
+        return tuple(
+            t(X, y, lr=0.2, num_epochs=300, b0=0.0) for t in (train_numpy, train_autograd, train_nn)
+        )
 
-    text = feedback(capsys, check.ex03_3, my_fit_three_ways)
+    text = feedback(capsys, check.ex04_3, my_fit_three_ways)
     fails_with(text, "raised DivergenceError", "lipschitz_constant(X, bias=True)")
 
 
 def test_fitting_new_data_without_bias_is_named(capsys):
-    text = feedback(capsys, check.ex03_3, lambda X, y: tuple(t(X, y, 0.06, 10) for t in (train_numpy, train_autograd, train_nn)))
+    text = feedback(
+        capsys,
+        check.ex04_3,
+        lambda X, y: tuple(t(X, y, 0.06, 10) for t in (train_numpy, train_autograd, train_nn)),
+    )
     fails_with(text, "has no bias", "b0=0.0")
 
 
 def test_too_few_epochs_for_new_data_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_3, lambda X, y: fit_three_ways(X, y, lr_factor=0.1, num_epochs=30)), "not yet", "more epochs")
+    fails_with(
+        feedback(
+            capsys, check.ex04_3, lambda X, y: fit_three_ways(X, y, lr_factor=0.1, num_epochs=30)
+        ),
+        "not yet",
+        "more epochs",
+    )
 
 
 def test_three_runs_with_different_settings_are_named(capsys):
@@ -485,33 +622,42 @@ def test_three_runs_with_different_settings_are_named(capsys):
         L = lipschitz_constant(X, bias=True)
         return fit_three_ways(X, y)[:2] + (train_nn(X, y, 1.4 / L, 400, b0=0.0),)
 
-    fails_with(feedback(capsys, check.ex03_3, my_fit_three_ways), "trajectories differ")
+    fails_with(feedback(capsys, check.ex04_3, my_fit_three_ways), "trajectories differ")
 
 
 def test_the_matching_shape_loss_in_the_broadcast_exercise_is_named(capsys):
-    text = feedback(capsys, check.ex03_4, lambda y_hat, y: float(np.mean((y_hat.reshape(-1) - y) ** 2)))
+    text = feedback(
+        capsys, check.ex04_4, lambda y_hat, y: float(np.mean((y_hat.reshape(-1) - y) ** 2))
+    )
     fails_with(text, "loss with matching shapes", "(6, 6) table")
 
 
 def test_returning_the_broadcast_table_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_4, lambda y_hat, y: (y_hat - y) ** 2), "nn.MSELoss returns its mean")
+    fails_with(
+        feedback(capsys, check.ex04_4, lambda y_hat, y: (y_hat - y) ** 2),
+        "nn.MSELoss returns its mean",
+    )
 
 
 def test_the_sum_loss_at_an_unchanged_lr_is_named(capsys):
-    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum"))
+    text = feedback(capsys, check.ex04_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum"))
     fails_with(text, "n times larger", "Divide lr by n = 20")
 
 
 def test_the_sum_loss_with_lr_times_n_is_named(capsys):
-    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=len(X)))
+    text = feedback(
+        capsys,
+        check.ex04_5,
+        lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=len(X)),
+    )
     assert text.startswith("✗") and ("Divide by n instead" in text or "blew up" in text), text
 
 
-# ---------------------------------------------------------------- lesson 04
+# ---------------------------------------------------------------- lesson 05
 
 
 def test_plain_tensors_instead_of_parameters_are_named(capsys):
-    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, wrap=lambda t: t))
+    text = feedback(capsys, check.ex05_1, lambda d: MyLinearRegression(d, wrap=lambda t: t))
     fails_with(text, "parameters() is empty", "nn.Parameter")
 
 
@@ -520,11 +666,15 @@ def test_a_forgotten_super_init_is_named(capsys):
         def __init__(self, num_features):
             self.w = nn.Parameter(torch.zeros(num_features))
 
-    fails_with(feedback(capsys, check.ex04_1, MyLinearRegression), "raised AttributeError", "super().__init__()")
+    fails_with(
+        feedback(capsys, check.ex05_1, MyLinearRegression),
+        "raised AttributeError",
+        "super().__init__()",
+    )
 
 
 def test_a_column_weight_is_named_by_its_shape(capsys):
-    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, shape=(d, 1)))
+    text = feedback(capsys, check.ex05_1, lambda d: MyLinearRegression(d, shape=(d, 1)))
     fails_with(text, "should be w of shape (3,) and b of shape ()")
 
 
@@ -533,7 +683,7 @@ def test_a_forward_that_detaches_the_parameters_is_named(capsys):
         def forward(self, X):
             return X @ self.w.detach() + self.b.detach()
 
-    fails_with(feedback(capsys, check.ex04_1, Detached), "does not track gradients")
+    fails_with(feedback(capsys, check.ex05_1, Detached), "does not track gradients")
 
 
 def test_an_unanswered_forward_says_not_answered_yet(capsys):
@@ -541,39 +691,45 @@ def test_an_unanswered_forward_says_not_answered_yet(capsys):
         def forward(self, X):
             raise NotImplementedError
 
-    assert "not answered yet. forward still raises" in feedback(capsys, check.ex04_1, Half)
+    assert "not answered yet. forward still raises" in feedback(capsys, check.ex05_1, Half)
 
 
 def test_unshuffled_batches_are_named(capsys):
-    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, shuffle=False))
+    text = feedback(capsys, check.ex05_2, lambda *args: minibatch_loop(*args, shuffle=False))
     fails_with(text, "never shuffled", "shuffle=True")
 
 
 def test_one_full_batch_step_per_epoch_is_named(capsys):
-    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, full_batch=True))
+    text = feedback(capsys, check.ex05_2, lambda *args: minibatch_loop(*args, full_batch=True))
     fails_with(text, "one full-batch step per epoch")
 
 
 def test_a_differently_seeded_shuffle_gets_the_seeding_hint(capsys):
-    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n, bs, seed: minibatch_loop(X, y, lr, n, bs, seed + 1))
+    text = feedback(
+        capsys,
+        check.ex05_2,
+        lambda X, y, lr, n, bs, seed: minibatch_loop(X, y, lr, n, bs, seed + 1),
+    )
     fails_with(text, "generator=torch.Generator().manual_seed(seed)")
 
 
 def test_a_velocity_that_does_not_carry_over_is_named(capsys):
-    text = feedback(capsys, check.ex04_3, lambda *args: momentum_loop(*args, keep_velocity=False))
+    text = feedback(capsys, check.ex05_3, lambda *args: momentum_loop(*args, keep_velocity=False))
     fails_with(text, "plain gradient descent", "carry over")
 
 
 def test_a_dampened_velocity_is_named(capsys):
-    text = feedback(capsys, check.ex04_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m))
+    text = feedback(
+        capsys, check.ex05_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m)
+    )
     fails_with(text, "without a (1 - momentum) factor")
 
 
-# ---------------------------------------------------------------- lesson 05
+# ---------------------------------------------------------------- lesson 06
 
 
 def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
-    text = feedback(capsys, check.ex05_1, lambda *args: shard_mean(*args, combine=np.sum))
+    text = feedback(capsys, check.ex06_1, lambda *args: shard_mean(*args, combine=np.sum))
     fails_with(text, "3 times too large, and 3 is the number of workers", "divide by world_size")
 
 
@@ -581,20 +737,23 @@ def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
     ("answer", "hint"),
     [
         (lambda g, s: combine(g, s, weigh=False), "plain mean of the shards' gradients"),
-        (lambda g, s: combine(g, s, divide_by="nothing"), "divide it by the total number of samples, 17"),
+        (
+            lambda g, s: combine(g, s, divide_by="nothing"),
+            "divide it by the total number of samples, 17",
+        ),
         (lambda g, s: combine(g, s, divide_by="shards"), "not by the number of shards (3)"),
     ],
     ids=["plain_mean", "no_division", "by_shards"],
 )
 def test_a_wrong_combination_of_unequal_shards_gets_its_hint(capsys, answer, hint):
-    fails_with(feedback(capsys, check.ex05_2, answer), hint)
+    fails_with(feedback(capsys, check.ex06_2, answer), hint)
 
 
 def test_summed_worker_gradients_are_named_as_k_times_larger_steps(capsys):
-    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, average=False))
+    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, average=False))
     fails_with(text, "4 times too large", "all_reduce sums")
 
 
 def test_one_worker_alone_is_named(capsys):
-    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, workers=1))
+    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, workers=1))
     fails_with(text, "worker 0 alone")
