@@ -435,6 +435,18 @@ def test_gradient_ascent_that_blows_up_gets_a_hint_not_a_nan(capsys):
     fails_with(feedback(capsys, check.ex01_3, my_train), "blew up", "Subtract lr * gradient")
 
 
+def test_gradient_ascent_is_named_by_the_sign_of_the_step(capsys):
+    def my_train(X, y, lr, num_epochs):
+        w, b = 0.0, 0.0
+        for _ in range(num_epochs):
+            dw, db = mse_gradient(X, y, forward(X, w, b))
+            w, b = w + lr * dw, b + lr * db  # up the slope
+        return w, b
+
+    text = feedback(capsys, check.ex01_3, my_train)
+    fails_with(text, "you moved up the slope: subtract lr * gradient (w = w - lr * dw", "sign")
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [

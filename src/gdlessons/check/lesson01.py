@@ -103,6 +103,17 @@ def _same_w_as_without_bias(
     return close(got[:1], [train_numpy(X, y, lr, num_epochs).w_final])
 
 
+def _ascent(X: np.ndarray, y: np.ndarray, lr: float, num_epochs: int) -> list[float] | None:
+    """The loop with the step's sign flipped, ``w = w + lr * dw`` (gradient ascent), in float64."""
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    w, b = 0.0, 0.0
+    with np.errstate(all="ignore"):
+        for _ in range(num_epochs):
+            r = w * X + b - y
+            w, b = w + lr * float(np.mean(2 * X * r)), b + lr * float(np.mean(2 * r))
+    return [w, b] if np.isfinite([w, b]).all() else None
+
+
 @exercise("1.3", points=2)
 def ex01_3(my_train: Callable[..., Any]) -> str:
     """Check ``my_train(X, y, lr, num_epochs) -> (w, b)``: gradient descent with a bias from 0.
@@ -145,6 +156,13 @@ def ex01_3(my_train: Callable[..., Any]) -> str:
                     (
                         f"your steps are {n} times too large, as if lr were {n} * lr: your "
                         f"gradient sums over the samples instead of averaging."
+                    ),
+                ),
+                (
+                    partial(_ascent, X, y, lr, num_epochs),
+                    (
+                        "you moved up the slope: subtract lr * gradient (w = w - lr * dw, "
+                        "b = b - lr * db); the sign of the step is wrong."
                     ),
                 ),
             ],
