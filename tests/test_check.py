@@ -2,6 +2,8 @@
 an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback.
 Each check also returns a Verdict (for grading) that repeats the printed line."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -46,6 +48,173 @@ def fails_with(text, *phrases):
 
 def todo():
     raise NotImplementedError
+
+
+# ---------------------------------------------------------------- test fixtures: a Value engine
+# Lesson 02 writes a micrograd-style engine in its notebook (the tests of the lesson load it from
+# there). This copy, and the buggy functions built on it below, are test fixtures only: the checks
+# of lesson 02 hold no engine of their own, they use the class the student passes.
+
+
+class Value:
+    """A scalar that remembers how it was computed: the lesson's interface."""
+
+    def __init__(self, data, inputs=(), op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self.inputs = tuple(inputs)
+        self.op = op
+        self._backward = lambda: None
+
+    def __repr__(self):
+        return f"Value(data={self.data:g}, grad={self.grad:g})"
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                for i in v.inputs:
+                    visit(i)
+                order.append(v)
+
+        visit(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()
+
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __neg__(self):
+        return mul(self, -1.0)
+
+    def __sub__(self, other):
+        return add(self, -as_value(other))
+
+    def __rsub__(self, other):
+        return add(other, -self)
+
+    def __pow__(self, k):
+        return power(self, k)
+
+    def __truediv__(self, other):
+        return mul(self, power(as_value(other), -1.0))
+
+
+def as_value(x):
+    return x if isinstance(x, Value) else Value(x)
+
+
+def add(a, b):
+    a, b = as_value(a), as_value(b)
+    out = Value(a.data + b.data, (a, b), "+")
+
+    def _backward():
+        a.grad += out.grad
+        b.grad += out.grad
+
+    out._backward = _backward
+    return out
+
+
+def mul(a, b):
+    a, b = as_value(a), as_value(b)
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def power(a, k):
+    out = Value(a.data**k, (a,), f"**{k}")
+
+    def _backward():
+        a.grad += k * a.data ** (k - 1) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def unary(name, f, slope, assign=False, out_grad=True, record=True, attach=True):
+    """A student's one-input function on Values, right or with one classic mistake."""
+
+    def op(a):
+        out = Value(f(a.data), (a,) if record else (), name)
+
+        def _backward():
+            step = slope(a.data, out.data) * (out.grad if out_grad else 1.0)
+            if assign:
+                a.grad = step
+            else:
+                a.grad += step
+
+        if attach:
+            out._backward = _backward
+        return out
+
+    op.__name__ = name
+    return op
+
+
+def right_exp(**mistake):
+    return unary("exp", math.exp, lambda x, y: y, **mistake)
+
+
+def right_relu(**mistake):
+    return unary("relu", lambda x: max(0.0, x), lambda x, y: float(x > 0), **mistake)
+
+
+def mul_fixed_with(assign_a=False, assign_b=False, swap=False, at_once=False, **mistake):
+    """The exercise's mul, fixed (all False) or with some of its classic slips left in."""
+    out_grad, record = mistake.get("out_grad", True), mistake.get("record", True)
+
+    def mul_fixed(a, b):
+        out = Value(a.data * b.data, (a, b) if record else (), "*")
+
+        def _backward():
+            g = out.grad if out_grad else 1.0
+            da, db = (a.data, b.data) if swap else (b.data, a.data)
+            if at_once:  # both read the old grads first: a * a counts once
+                a.grad, b.grad = a.grad + da * g, b.grad + db * g
+                return
+            a.grad = da * g if assign_a else a.grad + da * g
+            b.grad = db * g if assign_b else b.grad + db * g
+
+        out._backward = _backward
+        return out
+
+    return mul_fixed
+
+
+def gradient_with_values(X, y, w, b, mean=True, bias=True, sign=1.0, backward=True):
+    w, b = Value(w), Value(b)
+    total = Value(0.0)
+    for x_i, y_i in zip(X, y):
+        y_hat = w * x_i + b if bias else w * x_i
+        total = total + (y_hat - y_i) ** 2
+    loss = total * (1.0 / len(X)) if mean else total
+    if backward:
+        loss.backward()
+    return sign * w.grad, sign * b.grad
+
+
+def right_gradient_with_values(X, y, w, b):
+    return gradient_with_values(X, y, w, b)
 
 
 # ---------------------------------------------------------------- right answers: one per exercise
@@ -213,6 +382,10 @@ RIGHT = [
     (check.ex01_3, right_train),
     (check.ex01_4, lambda X: 2 / (2 * float(np.mean(X**2)))),
     (check.ex01_5, right_gradient_nd),
+    (check.ex02_1, right_exp()),
+    (check.ex02_2, right_relu()),
+    (check.ex02_3, mul_fixed_with()),
+    (check.ex02_4, right_gradient_with_values),
     (check.ex03_1, right_autograd_gradient),
     (check.ex03_2, forgot_zero_grad),
     (check.ex03_3, predicted_grads),
@@ -233,8 +406,8 @@ IDS = [c.__name__ for c, _ in RIGHT]
 
 
 def arguments(check_fn, answer):
-    """What a notebook passes to a check: the answer."""
-    return (answer,)
+    """What a notebook passes: the answer, and for lesson 02 also the lesson's Value class."""
+    return (answer, Value) if check_fn.__name__.startswith("ex02_") else (answer,)
 
 
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
@@ -320,9 +493,9 @@ def test_points_are_declared_for_every_check_once_and_reward_the_stretching_ones
     names = sorted(name for name in check.__all__ if name.startswith("ex"))
     assert sorted(check.POINTS) == names
     assert set(check.POINTS.values()) == {1, 2, 3}
-    stretch = ["ex01_5", "ex03_4", "ex04_5", "ex05_3", "ex06_3"]
+    stretch = ["ex01_5", "ex02_4", "ex03_4", "ex04_5", "ex05_3", "ex06_3"]
     assert [name for name, points in check.POINTS.items() if points == 3] == stretch
-    assert sum(check.POINTS.values()) == 39
+    assert sum(check.POINTS.values()) == 46
 
 
 def test_a_verdict_is_frozen_and_short_and_a_notebook_shows_only_the_printed_line(capsys):
@@ -484,6 +657,125 @@ def test_a_wrong_shape_of_the_many_feature_gradient_is_named(capsys, answer, hin
 def test_the_classic_matmul_shape_error_is_reported_kindly(capsys):
     text = feedback(capsys, check.ex01_5, lambda X, y, y_hat: (X @ (y_hat - y), 0.0))
     fails_with(text, "raised ValueError", "ndarray of shape (40, 3)")
+
+
+# ---------------------------------------------------------------- lesson 02: autograd by hand
+ASSIGNS = "your _backward *assigns* (a.grad = ...)"
+OUT_GRAD = "multiply by out.grad"
+NEVER = "the gradient never arrived: set out._backward = _backward"
+
+
+@pytest.mark.parametrize(
+    ("exp", "hint"),
+    [
+        (right_exp(assign=True), ASSIGNS),
+        (right_exp(out_grad=False), OUT_GRAD),
+        (unary("exp", math.exp, lambda x, y: x), "the local derivative of exp is exp itself"),
+        (right_exp(record=False), "exp(a).inputs does not hold the Values it was computed from"),
+        (right_exp(attach=False), NEVER),
+        (unary("exp", lambda x: math.exp(x) + 1, lambda x, y: y), "should be math.exp(a.data)"),
+    ],
+    ids=["assigns", "no_out_grad", "derivative_a", "no_inputs", "no_backward", "value"],
+)
+def test_each_classic_slip_in_exp_gets_its_hint(capsys, exp, hint):
+    fails_with(feedback(capsys, check.ex02_1, exp, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("relu", "hint"),
+    [
+        (unary("relu", lambda x: max(0.0, x), lambda x, y: 1.0), "relu is flat where a < 0"),
+        (unary("relu", lambda x: max(0.0, x), lambda x, y: float(x >= 0)), "at the kink a = 0"),
+        (right_relu(assign=True), ASSIGNS),
+        (right_relu(out_grad=False), OUT_GRAD),
+        (right_relu(record=False), "relu(a).inputs does not hold the Values it was computed from"),
+        (unary("relu", lambda x: x, lambda x, y: float(x > 0)), "Use max(0.0, a.data)"),
+    ],
+    ids=["slope_one_everywhere", "kink", "assigns", "no_out_grad", "no_inputs", "not_clamped"],
+)
+def test_each_classic_slip_in_relu_gets_its_hint(capsys, relu, hint):
+    fails_with(feedback(capsys, check.ex02_2, relu, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("mul_fixed", "hint"),
+    [
+        (mul_fixed_with(assign_a=True, assign_b=True), "`a.grad = ...` replaced it"),
+        (mul_fixed_with(assign_b=True), "`b.grad = ...` replaced it"),
+        (mul_fixed_with(swap=True), "with respect to a is b"),
+        (mul_fixed_with(at_once=True), "a and b are the same Value here"),
+        (mul_fixed_with(out_grad=False), OUT_GRAD),
+        (
+            mul_fixed_with(record=False),
+            "mul(a, b).inputs does not hold the Values it was computed from",
+        ),
+    ],
+    ids=["unfixed", "half_fixed", "swapped", "both_at_once", "no_out_grad", "no_inputs"],
+)
+def test_each_classic_slip_in_the_fixed_mul_gets_its_hint(capsys, mul_fixed, hint):
+    fails_with(feedback(capsys, check.ex02_3, mul_fixed, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hints"),
+    [
+        (lambda *a: gradient_with_values(*a, mean=False), ["6 times too large", "*mean*"]),
+        (lambda *a: gradient_with_values(*a, sign=-1.0), ["wrong sign", "return it as it is"]),
+        (lambda *a: gradient_with_values(*a)[::-1], ["dw and db are swapped"]),
+        (lambda *a: gradient_with_values(*a, bias=False), ["the bias was forgotten"]),
+        (lambda *a: gradient_with_values(*a, backward=False), ["both gradients are 0"]),
+        (lambda X, y, w, b: (Value(w), Value(b)), ["you returned a Value", "(w.grad, b.grad)"]),
+        (lambda X, y, w, b: (w, b), ["that is w and b themselves"]),
+    ],
+    ids=["sum_not_mean", "sign", "swapped", "no_bias", "no_backward", "values", "data"],
+)
+def test_each_classic_slip_in_the_gradient_by_values_gets_its_hint(capsys, answer, hints):
+    fails_with(feedback(capsys, check.ex02_4, answer, Value), *hints)
+
+
+def test_a_lesson_02_check_without_the_value_class_says_what_to_pass(capsys):
+    text = feedback(capsys, check.ex02_1, right_exp())
+    fails_with(text, "pass the lesson's Value class too: check.ex02_1(exp, Value).")
+
+
+def test_returning_a_number_instead_of_a_value_is_named(capsys):
+    text = feedback(capsys, check.ex02_2, lambda a: max(0.0, a.data), Value)
+    fails_with(text, "relu should return a Value, but returned a float")
+
+
+def test_an_unanswered_backward_says_not_answered_yet(capsys):
+    def exp(a):
+        out = Value(math.exp(a.data), (a,), "exp")
+
+        def _backward():
+            raise NotImplementedError
+
+        out._backward = _backward
+        return out
+
+    text = feedback(capsys, check.ex02_1, exp, Value)
+    assert text.startswith("… Exercise 2.1: not answered yet. backward() on exp(a) still raises")
+
+
+def test_a_crash_inside_backward_is_named_kindly(capsys):
+    def exp(a):
+        out = Value(math.exp(a.data), (a,), "exp")
+
+        def _backward():
+            a.grad += math.exp(a.data) * out_grad  # noqa: F821 (the student's typo)
+
+        out._backward = _backward
+        return out
+
+    text = feedback(capsys, check.ex02_1, exp, Value)
+    fails_with(text, "backward() on exp(a) raised NameError: name 'out_grad' is not defined")
+
+
+def test_the_checks_of_lesson_02_hold_no_engine_of_their_own():
+    from gdlessons.check import lesson02
+
+    classes = [v for v in vars(lesson02).values() if isinstance(v, type)]
+    assert not any(hasattr(c, "backward") or hasattr(c, "_backward") for c in classes)
 
 
 # ---------------------------------------------------------------- lesson 03

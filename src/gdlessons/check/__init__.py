@@ -27,6 +27,7 @@ what they share.
 
 from gdlessons.check.core import POINTS, Verdict
 from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5
+from gdlessons.check.lesson02 import ex02_1, ex02_2, ex02_3, ex02_4
 from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
 from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
 from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3
@@ -40,6 +41,10 @@ __all__ = [
     "ex01_3",
     "ex01_4",
     "ex01_5",
+    "ex02_1",
+    "ex02_2",
+    "ex02_3",
+    "ex02_4",
     "ex03_1",
     "ex03_2",
     "ex03_3",
