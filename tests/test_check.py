@@ -1,5 +1,8 @@
 """The exercise self-checks: a right answer passes, each classic wrong answer gets its own hint,
-an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback."""
+an unanswered exercise says so, and a student's crash becomes a kind message, never a traceback.
+Each check also returns a Verdict (for grading) that repeats the printed line."""
+
+import math
 
 import numpy as np
 import pytest
@@ -22,10 +25,12 @@ from gdlessons.parallel import shard
 
 
 def feedback(capsys, check_fn, *answers):
-    """What the student sees: the one line (plus hint) the check prints."""
-    assert check_fn(*answers) is None
+    """What the student sees: the one line (plus hint) the check prints, also its Verdict's."""
+    verdict = check_fn(*answers)
     out = capsys.readouterr()
     assert out.err == ""
+    assert isinstance(verdict, check.Verdict), verdict
+    assert verdict.message + "\n" == out.out
     return out.out
 
 
@@ -43,6 +48,173 @@ def fails_with(text, *phrases):
 
 def todo():
     raise NotImplementedError
+
+
+# ---------------------------------------------------------------- test fixtures: a Value engine
+# Lesson 02 writes a micrograd-style engine in its notebook (the tests of the lesson load it from
+# there). This copy, and the buggy functions built on it below, are test fixtures only: the checks
+# of lesson 02 hold no engine of their own, they use the class the student passes.
+
+
+class Value:
+    """A scalar that remembers how it was computed: the lesson's interface."""
+
+    def __init__(self, data, inputs=(), op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self.inputs = tuple(inputs)
+        self.op = op
+        self._backward = lambda: None
+
+    def __repr__(self):
+        return f"Value(data={self.data:g}, grad={self.grad:g})"
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                for i in v.inputs:
+                    visit(i)
+                order.append(v)
+
+        visit(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()
+
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __neg__(self):
+        return mul(self, -1.0)
+
+    def __sub__(self, other):
+        return add(self, -as_value(other))
+
+    def __rsub__(self, other):
+        return add(other, -self)
+
+    def __pow__(self, k):
+        return power(self, k)
+
+    def __truediv__(self, other):
+        return mul(self, power(as_value(other), -1.0))
+
+
+def as_value(x):
+    return x if isinstance(x, Value) else Value(x)
+
+
+def add(a, b):
+    a, b = as_value(a), as_value(b)
+    out = Value(a.data + b.data, (a, b), "+")
+
+    def _backward():
+        a.grad += out.grad
+        b.grad += out.grad
+
+    out._backward = _backward
+    return out
+
+
+def mul(a, b):
+    a, b = as_value(a), as_value(b)
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def power(a, k):
+    out = Value(a.data**k, (a,), f"**{k}")
+
+    def _backward():
+        a.grad += k * a.data ** (k - 1) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def unary(name, f, slope, assign=False, out_grad=True, record=True, attach=True):
+    """A student's one-input function on Values, right or with one classic mistake."""
+
+    def op(a):
+        out = Value(f(a.data), (a,) if record else (), name)
+
+        def _backward():
+            step = slope(a.data, out.data) * (out.grad if out_grad else 1.0)
+            if assign:
+                a.grad = step
+            else:
+                a.grad += step
+
+        if attach:
+            out._backward = _backward
+        return out
+
+    op.__name__ = name
+    return op
+
+
+def right_exp(**mistake):
+    return unary("exp", math.exp, lambda x, y: y, **mistake)
+
+
+def right_relu(**mistake):
+    return unary("relu", lambda x: max(0.0, x), lambda x, y: float(x > 0), **mistake)
+
+
+def mul_fixed_with(assign_a=False, assign_b=False, swap=False, at_once=False, **mistake):
+    """The exercise's mul, fixed (all False) or with some of its classic slips left in."""
+    out_grad, record = mistake.get("out_grad", True), mistake.get("record", True)
+
+    def mul_fixed(a, b):
+        out = Value(a.data * b.data, (a, b) if record else (), "*")
+
+        def _backward():
+            g = out.grad if out_grad else 1.0
+            da, db = (a.data, b.data) if swap else (b.data, a.data)
+            if at_once:  # both read the old grads first: a * a counts once
+                a.grad, b.grad = a.grad + da * g, b.grad + db * g
+                return
+            a.grad = da * g if assign_a else a.grad + da * g
+            b.grad = db * g if assign_b else b.grad + db * g
+
+        out._backward = _backward
+        return out
+
+    return mul_fixed
+
+
+def gradient_with_values(X, y, w, b, mean=True, bias=True, sign=1.0, backward=True):
+    w, b = Value(w), Value(b)
+    total = Value(0.0)
+    for x_i, y_i in zip(X, y):
+        y_hat = w * x_i + b if bias else w * x_i
+        total = total + (y_hat - y_i) ** 2
+    loss = total * (1.0 / len(X)) if mean else total
+    if backward:
+        loss.backward()
+    return sign * w.grad, sign * b.grad
+
+
+def right_gradient_with_values(X, y, w, b):
+    return gradient_with_values(X, y, w, b)
 
 
 # ---------------------------------------------------------------- right answers: one per exercise
@@ -124,7 +296,10 @@ def nn_loop(X, y, lr, num_epochs, reduction="mean", flat_y=False, zero_grad=True
 
 def fit_three_ways(X, y, lr_factor=1.5, num_epochs=300, b0=0.0):
     lr = lr_factor / lipschitz_constant(X, bias=True)
-    return tuple(t(X, y, lr=lr, num_epochs=num_epochs, b0=b0) for t in (train_numpy, train_autograd, train_nn))
+    return tuple(
+        t(X, y, lr=lr, num_epochs=num_epochs, b0=b0)
+        for t in (train_numpy, train_autograd, train_nn)
+    )
 
 
 class MyLinearRegression(nn.Module):
@@ -141,8 +316,10 @@ def minibatch_loop(X, y, lr, num_epochs, batch_size, seed, shuffle=True, full_ba
     model = LinearRegression(X.shape[1])
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loader = DataLoader(
-        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), batch_size=len(X) if full_batch else batch_size,
-        shuffle=shuffle, generator=torch.Generator().manual_seed(seed),
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        batch_size=len(X) if full_batch else batch_size,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(seed),
     )
     for _ in range(num_epochs):
         for X_batch, y_batch in loader:
@@ -159,20 +336,26 @@ def momentum_loop(X, y, lr, momentum, num_epochs, keep_velocity=True, dampening=
         dw, db = mse_gradient(X, y, forward(X, w, b))
         if not keep_velocity:
             v_w, v_b = 0.0, 0.0
-        v_w, v_b = momentum * v_w + (1 - dampening) * dw, momentum * v_b + (1 - dampening) * db
+        v_w, v_b = (momentum * v_w + (1 - dampening) * dw, momentum * v_b + (1 - dampening) * db)
         w, b = w - lr * v_w, b - lr * v_b
     return w, b
 
 
 def shard_mean(X, y, w, b, world_size, combine=np.mean):
-    grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in (shard(X, y, k, world_size) for k in range(world_size))]
+    grads = [
+        mse_gradient(Xs, ys, forward(Xs, w, b))
+        for Xs, ys in (shard(X, y, k, world_size) for k in range(world_size))
+    ]
     return combine([dw for dw, _ in grads], axis=0), float(combine([db for _, db in grads]))
 
 
 def combine(grads, sizes, divide_by="samples", weigh=True):
     weights = sizes if weigh else [1] * len(sizes)
     total = {"samples": sum(weights), "nothing": 1, "shards": len(sizes)}[divide_by]
-    return (sum(m * dw for (dw, _), m in zip(grads, weights)) / total, sum(m * db for (_, db), m in zip(grads, weights)) / total)
+    return (
+        sum(m * dw for (dw, _), m in zip(grads, weights)) / total,
+        sum(m * db for (_, db), m in zip(grads, weights)) / total,
+    )
 
 
 def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
@@ -181,8 +364,16 @@ def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
     for _ in range(num_epochs):
         grads = [mse_gradient(Xs, ys, forward(Xs, w, b)) for Xs, ys in shards]
         k = len(shards) if average else 1
-        w, b = w - lr * sum(g[0] for g in grads) / k, b - lr * sum(g[1] for g in grads) / k
+        w, b = (w - lr * sum(g[0] for g in grads) / k, b - lr * sum(g[1] for g in grads) / k)
     return w, b
+
+
+def right_gradient_nd(X, y, y_hat):
+    return 2 / len(y) * X.T @ (y_hat - y), float(np.mean(2 * (y_hat - y)))
+
+
+def sum_loss_loop(X, y, lr, num_epochs):
+    return nn_loop(X, y, lr, num_epochs, reduction="sum", lr_scale=1 / len(X))
 
 
 RIGHT = [
@@ -190,35 +381,44 @@ RIGHT = [
     (check.ex01_2, right_gradient_with_bias),
     (check.ex01_3, right_train),
     (check.ex01_4, lambda X: 2 / (2 * float(np.mean(X**2)))),
-    (check.ex01_5, lambda X, y, y_hat: (2 / len(y) * X.T @ (y_hat - y), float(np.mean(2 * (y_hat - y))))),
-    (check.ex02_1, right_autograd_gradient),
-    (check.ex02_2, forgot_zero_grad),
-    (check.ex02_3, predicted_grads),
-    (check.ex02_4, mae_gradient),
-    (check.ex03_1, linear),
-    (check.ex03_2, nn_loop),
-    (check.ex03_3, fit_three_ways),
-    (check.ex03_4, lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
-    (check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=1 / len(X))),
-    (check.ex04_1, MyLinearRegression),
-    (check.ex04_2, minibatch_loop),
-    (check.ex04_3, momentum_loop),
-    (check.ex05_1, shard_mean),
-    (check.ex05_2, combine),
-    (check.ex05_3, data_parallel),
+    (check.ex01_5, right_gradient_nd),
+    (check.ex02_1, right_exp()),
+    (check.ex02_2, right_relu()),
+    (check.ex02_3, mul_fixed_with()),
+    (check.ex02_4, right_gradient_with_values),
+    (check.ex03_1, right_autograd_gradient),
+    (check.ex03_2, forgot_zero_grad),
+    (check.ex03_3, predicted_grads),
+    (check.ex03_4, mae_gradient),
+    (check.ex04_1, linear),
+    (check.ex04_2, nn_loop),
+    (check.ex04_3, fit_three_ways),
+    (check.ex04_4, lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
+    (check.ex04_5, sum_loss_loop),
+    (check.ex05_1, MyLinearRegression),
+    (check.ex05_2, minibatch_loop),
+    (check.ex05_3, momentum_loop),
+    (check.ex06_1, shard_mean),
+    (check.ex06_2, combine),
+    (check.ex06_3, data_parallel),
 ]
 IDS = [c.__name__ for c, _ in RIGHT]
 
 
+def arguments(check_fn, answer):
+    """What a notebook passes: the answer, and for lesson 02 also the lesson's Value class."""
+    return (answer, Value) if check_fn.__name__.startswith("ex02_") else (answer,)
+
+
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
 def test_a_right_answer_passes_with_a_check_mark(capsys, check_fn, answer):
-    text = feedback(capsys, check_fn, answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, answer))
     assert passes(text), text
     assert "right!" in text
 
 
 def test_every_exercise_check_is_tested_here():
-    assert sorted(IDS) == sorted(check.__all__)
+    assert sorted(IDS) == sorted(name for name in check.__all__ if name.startswith("ex"))
 
 
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
@@ -226,7 +426,7 @@ def test_an_unanswered_exercise_says_not_answered_yet(capsys, check_fn, answer):
     def my_answer(*args):
         raise NotImplementedError
 
-    text = feedback(capsys, check_fn, my_answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, my_answer))
     assert text.startswith("… Exercise") and "not answered yet" in text and "my_answer" in text
 
 
@@ -235,13 +435,13 @@ def test_a_student_crash_is_named_kindly_without_a_traceback(capsys, check_fn, a
     def my_answer(*args):
         return 1 / 0
 
-    text = feedback(capsys, check_fn, my_answer)
+    text = feedback(capsys, check_fn, *arguments(check_fn, my_answer))
     fails_with(text, "my_answer raised ZeroDivisionError: division by zero", "It was called with")
 
 
 @pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
 def test_passing_a_result_instead_of_the_function_gets_a_hint(capsys, check_fn, answer):
-    fails_with(feedback(capsys, check_fn, 3.0), "without parentheses")
+    fails_with(feedback(capsys, check_fn, *arguments(check_fn, 3.0)), "without parentheses")
 
 
 def test_passing_none_says_not_answered_yet(capsys):
@@ -255,23 +455,75 @@ def test_an_exercise_that_calls_an_unanswered_one_names_it(capsys):
     def my_train_nn(X, y, lr, num_epochs):
         my_linear(0.0, 0.0)
 
-    text = feedback(capsys, check.ex03_2, my_train_nn)
+    text = feedback(capsys, check.ex04_2, my_train_nn)
     assert "my_train_nn calls my_linear, which still raises NotImplementedError" in text
 
 
 def test_checks_leave_the_global_random_generators_alone(capsys):
-    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    torch_state, np_state = (torch.random.get_rng_state(), np.random.get_state()[1].copy())
     for check_fn, answer in RIGHT:
-        feedback(capsys, check_fn, answer)
+        feedback(capsys, check_fn, *arguments(check_fn, answer))
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert np.array_equal(np.random.get_state()[1], np_state)
+
+
+# ---------------------------------------------------------------- verdicts and points (grading)
+
+
+@pytest.mark.parametrize(("check_fn", "answer"), RIGHT, ids=IDS)
+def test_a_right_answer_earns_the_points_declared_for_its_check(capsys, check_fn, answer):
+    verdict = check_fn(*arguments(check_fn, answer))
+    name = check_fn.__name__
+    assert verdict and verdict.status == "pass"
+    assert verdict.points == verdict.max_points == check.POINTS[name]
+    assert verdict.exercise == f"{int(name[2:4])}.{name[5:]}"
+    assert verdict.message == capsys.readouterr().out.rstrip("\n")
+
+
+def test_a_wrong_or_unanswered_exercise_earns_no_points_and_is_falsy(capsys):
+    wrong = check.ex01_1(lambda X, y, y_hat: 0.5)
+    todo_ = check.ex01_3(lambda *args: todo())
+    capsys.readouterr()
+    assert (wrong.status, wrong.points, wrong.max_points, bool(wrong)) == ("fail", 0, 1, False)
+    assert (todo_.status, todo_.points, todo_.max_points, bool(todo_)) == ("todo", 0, 2, False)
+    assert wrong.message.startswith("✗ Exercise 1.1: not yet.")
+
+
+def test_points_are_declared_for_every_check_once_and_reward_the_stretching_ones_more():
+    names = sorted(name for name in check.__all__ if name.startswith("ex"))
+    assert sorted(check.POINTS) == names
+    assert set(check.POINTS.values()) == {1, 2, 3}
+    stretch = ["ex01_5", "ex02_4", "ex03_4", "ex04_5", "ex05_3", "ex06_3"]
+    assert [name for name, points in check.POINTS.items() if points == 3] == stretch
+    assert sum(check.POINTS.values()) == 46
+
+
+def test_a_verdict_is_frozen_and_short_and_a_notebook_shows_only_the_printed_line(capsys):
+    from dataclasses import FrozenInstanceError
+
+    from IPython.core.formatters import DisplayFormatter
+
+    verdict = check.ex01_3(right_train)
+    capsys.readouterr()
+    assert repr(verdict) == "<Verdict 1.3: pass, 2/2 points>"
+    assert DisplayFormatter().format(verdict) == ({}, {})  # no Out[] echo under the line
+    with pytest.raises(FrozenInstanceError):
+        verdict.points = 5
+
+
+@pytest.mark.parametrize("answers", [(), (right_gradient, right_gradient)], ids=["none", "two"])
+def test_calling_a_check_with_too_few_or_too_many_answers_says_how_to_call_it(capsys, answers):
+    text = feedback(capsys, check.ex01_1, *answers)
+    fails_with(text, "check.ex01_1 takes my_gradient: call check.ex01_1(my_gradient).")
 
 
 # ---------------------------------------------------------------- lesson 01: the classic mistakes
 
 
 def test_the_np_dot_mean_bug_is_called_n_times_too_large(capsys):
-    text = feedback(capsys, check.ex01_1, lambda X, y, y_hat: float(np.dot(2 * X, y_hat - y).mean()))
+    text = feedback(
+        capsys, check.ex01_1, lambda X, y, y_hat: float(np.dot(2 * X, y_hat - y).mean())
+    )
     fails_with(text, "7 times too large, and 7 is the number of samples", "np.dot already sums")
 
 
@@ -291,7 +543,9 @@ def test_a_per_sample_array_is_called_the_wrong_shape(capsys):
 
 
 def test_returning_dw_and_db_where_only_dw_is_asked_is_named(capsys):
-    fails_with(feedback(capsys, check.ex01_1, right_gradient_with_bias), "tuple of 2 items", "Only dw")
+    fails_with(
+        feedback(capsys, check.ex01_1, right_gradient_with_bias), "tuple of 2 items", "Only dw"
+    )
 
 
 def test_a_forgotten_bias_gradient_is_named(capsys):
@@ -300,11 +554,15 @@ def test_a_forgotten_bias_gradient_is_named(capsys):
 
 
 def test_a_single_gradient_where_a_pair_is_asked_is_named(capsys):
-    fails_with(feedback(capsys, check.ex01_2, right_gradient), "should be a pair (dw, db)", "return dw, db")
+    fails_with(
+        feedback(capsys, check.ex01_2, right_gradient), "should be a pair (dw, db)", "return dw, db"
+    )
 
 
 def test_swapped_dw_and_db_are_named(capsys):
-    text = feedback(capsys, check.ex01_2, lambda X, y, y_hat: right_gradient_with_bias(X, y, y_hat)[::-1])
+    text = feedback(
+        capsys, check.ex01_2, lambda X, y, y_hat: right_gradient_with_bias(X, y, y_hat)[::-1]
+    )
     fails_with(text, "swapped")
 
 
@@ -312,7 +570,9 @@ def test_a_db_summed_over_samples_is_n_times_too_large(capsys):
     def my_gradient_with_bias(X, y, y_hat):
         return right_gradient(X, y, y_hat), float(np.sum(2 * (y_hat - y)))
 
-    fails_with(feedback(capsys, check.ex01_2, my_gradient_with_bias), "Your db", "7 times too large")
+    fails_with(
+        feedback(capsys, check.ex01_2, my_gradient_with_bias), "Your db", "7 times too large"
+    )
 
 
 def test_a_loop_that_never_moves_b_is_named(capsys):
@@ -326,12 +586,18 @@ def test_a_loop_that_never_moves_b_is_named(capsys):
 
 
 def test_a_loop_one_epoch_short_is_named(capsys):
-    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, lr, num_epochs - 1))
+    text = feedback(
+        capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, lr, num_epochs - 1)
+    )
     fails_with(text, "one epoch too few")
 
 
 def test_a_loop_with_the_classic_summed_gradient_is_named(capsys):
-    text = feedback(capsys, check.ex01_3, lambda X, y, lr, num_epochs: right_train(X, y, len(X) * lr, num_epochs))
+    text = feedback(
+        capsys,
+        check.ex01_3,
+        lambda X, y, lr, num_epochs: right_train(X, y, len(X) * lr, num_epochs),
+    )
     fails_with(text, "30 times too large", "sums over the samples")
 
 
@@ -340,6 +606,18 @@ def test_gradient_ascent_that_blows_up_gets_a_hint_not_a_nan(capsys):
         return float("nan"), float("nan")
 
     fails_with(feedback(capsys, check.ex01_3, my_train), "blew up", "Subtract lr * gradient")
+
+
+def test_gradient_ascent_is_named_by_the_sign_of_the_step(capsys):
+    def my_train(X, y, lr, num_epochs):
+        w, b = 0.0, 0.0
+        for _ in range(num_epochs):
+            dw, db = mse_gradient(X, y, forward(X, w, b))
+            w, b = w + lr * dw, b + lr * db  # up the slope
+        return w, b
+
+    text = feedback(capsys, check.ex01_3, my_train)
+    fails_with(text, "you moved up the slope: subtract lr * gradient (w = w - lr * dw", "sign")
 
 
 @pytest.mark.parametrize(
@@ -359,9 +637,15 @@ def test_a_wrong_learning_rate_bound_gets_its_specific_hint(capsys, answer, hint
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda X, y, y_hat: (2 / len(y) * X @ np.ones(X.shape[1]), 0.0), "one number per *sample*"),
+        (
+            lambda X, y, y_hat: (2 / len(y) * X @ np.ones(X.shape[1]), 0.0),
+            "one number per *sample*",
+        ),
         (lambda X, y, y_hat: (2 * X * (y_hat - y)[:, None], 0.0), "per-sample terms"),
-        (lambda X, y, y_hat: (float(np.mean(2 * X.T @ (y_hat - y))), 0.0), "summed over the features too"),
+        (
+            lambda X, y, y_hat: (float(np.mean(2 * X.T @ (y_hat - y))), 0.0),
+            "summed over the features too",
+        ),
         (lambda X, y, y_hat: (2 * X.T @ (y_hat - y), 0.0), "40 times too large"),
     ],
     ids=["per_sample", "per_sample_and_feature", "scalar", "sum_not_mean"],
@@ -375,7 +659,126 @@ def test_the_classic_matmul_shape_error_is_reported_kindly(capsys):
     fails_with(text, "raised ValueError", "ndarray of shape (40, 3)")
 
 
-# ---------------------------------------------------------------- lesson 02
+# ---------------------------------------------------------------- lesson 02: autograd by hand
+ASSIGNS = "your _backward *assigns* (a.grad = ...)"
+OUT_GRAD = "multiply by out.grad"
+NEVER = "the gradient never arrived: set out._backward = _backward"
+
+
+@pytest.mark.parametrize(
+    ("exp", "hint"),
+    [
+        (right_exp(assign=True), ASSIGNS),
+        (right_exp(out_grad=False), OUT_GRAD),
+        (unary("exp", math.exp, lambda x, y: x), "the local derivative of exp is exp itself"),
+        (right_exp(record=False), "exp(a).inputs does not hold the Values it was computed from"),
+        (right_exp(attach=False), NEVER),
+        (unary("exp", lambda x: math.exp(x) + 1, lambda x, y: y), "should be math.exp(a.data)"),
+    ],
+    ids=["assigns", "no_out_grad", "derivative_a", "no_inputs", "no_backward", "value"],
+)
+def test_each_classic_slip_in_exp_gets_its_hint(capsys, exp, hint):
+    fails_with(feedback(capsys, check.ex02_1, exp, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("relu", "hint"),
+    [
+        (unary("relu", lambda x: max(0.0, x), lambda x, y: 1.0), "relu is flat where a < 0"),
+        (unary("relu", lambda x: max(0.0, x), lambda x, y: float(x >= 0)), "at the kink a = 0"),
+        (right_relu(assign=True), ASSIGNS),
+        (right_relu(out_grad=False), OUT_GRAD),
+        (right_relu(record=False), "relu(a).inputs does not hold the Values it was computed from"),
+        (unary("relu", lambda x: x, lambda x, y: float(x > 0)), "Use max(0.0, a.data)"),
+    ],
+    ids=["slope_one_everywhere", "kink", "assigns", "no_out_grad", "no_inputs", "not_clamped"],
+)
+def test_each_classic_slip_in_relu_gets_its_hint(capsys, relu, hint):
+    fails_with(feedback(capsys, check.ex02_2, relu, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("mul_fixed", "hint"),
+    [
+        (mul_fixed_with(assign_a=True, assign_b=True), "`a.grad = ...` replaced it"),
+        (mul_fixed_with(assign_b=True), "`b.grad = ...` replaced it"),
+        (mul_fixed_with(swap=True), "with respect to a is b"),
+        (mul_fixed_with(at_once=True), "a and b are the same Value here"),
+        (mul_fixed_with(out_grad=False), OUT_GRAD),
+        (
+            mul_fixed_with(record=False),
+            "mul(a, b).inputs does not hold the Values it was computed from",
+        ),
+    ],
+    ids=["unfixed", "half_fixed", "swapped", "both_at_once", "no_out_grad", "no_inputs"],
+)
+def test_each_classic_slip_in_the_fixed_mul_gets_its_hint(capsys, mul_fixed, hint):
+    fails_with(feedback(capsys, check.ex02_3, mul_fixed, Value), hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hints"),
+    [
+        (lambda *a: gradient_with_values(*a, mean=False), ["6 times too large", "*mean*"]),
+        (lambda *a: gradient_with_values(*a, sign=-1.0), ["wrong sign", "return it as it is"]),
+        (lambda *a: gradient_with_values(*a)[::-1], ["dw and db are swapped"]),
+        (lambda *a: gradient_with_values(*a, bias=False), ["the bias was forgotten"]),
+        (lambda *a: gradient_with_values(*a, backward=False), ["both gradients are 0"]),
+        (lambda X, y, w, b: (Value(w), Value(b)), ["you returned a Value", "(w.grad, b.grad)"]),
+        (lambda X, y, w, b: (w, b), ["that is w and b themselves"]),
+    ],
+    ids=["sum_not_mean", "sign", "swapped", "no_bias", "no_backward", "values", "data"],
+)
+def test_each_classic_slip_in_the_gradient_by_values_gets_its_hint(capsys, answer, hints):
+    fails_with(feedback(capsys, check.ex02_4, answer, Value), *hints)
+
+
+def test_a_lesson_02_check_without_the_value_class_says_what_to_pass(capsys):
+    text = feedback(capsys, check.ex02_1, right_exp())
+    fails_with(text, "pass the lesson's Value class too: check.ex02_1(exp, Value).")
+
+
+def test_returning_a_number_instead_of_a_value_is_named(capsys):
+    text = feedback(capsys, check.ex02_2, lambda a: max(0.0, a.data), Value)
+    fails_with(text, "relu should return a Value, but returned a float")
+
+
+def test_an_unanswered_backward_says_not_answered_yet(capsys):
+    def exp(a):
+        out = Value(math.exp(a.data), (a,), "exp")
+
+        def _backward():
+            raise NotImplementedError
+
+        out._backward = _backward
+        return out
+
+    text = feedback(capsys, check.ex02_1, exp, Value)
+    assert text.startswith("… Exercise 2.1: not answered yet. backward() on exp(a) still raises")
+
+
+def test_a_crash_inside_backward_is_named_kindly(capsys):
+    def exp(a):
+        out = Value(math.exp(a.data), (a,), "exp")
+
+        def _backward():
+            a.grad += math.exp(a.data) * out_grad  # noqa: F821 (the student's typo)
+
+        out._backward = _backward
+        return out
+
+    text = feedback(capsys, check.ex02_1, exp, Value)
+    fails_with(text, "backward() on exp(a) raised NameError: name 'out_grad' is not defined")
+
+
+def test_the_checks_of_lesson_02_hold_no_engine_of_their_own():
+    from gdlessons.check import lesson02
+
+    classes = [v for v in vars(lesson02).values() if isinstance(v, type)]
+    assert not any(hasattr(c, "backward") or hasattr(c, "_backward") for c in classes)
+
+
+# ---------------------------------------------------------------- lesson 03
 
 
 def test_reading_grad_without_backward_is_named(capsys):
@@ -384,7 +787,11 @@ def test_reading_grad_without_backward_is_named(capsys):
         mse_loss(forward(X, w, b), y)  # no backward
         return w.grad, b.grad
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "gradient is None", "requires_grad=True")
+    fails_with(
+        feedback(capsys, check.ex03_1, my_autograd_gradient),
+        "gradient is None",
+        "requires_grad=True",
+    )
 
 
 def test_returning_the_loss_instead_of_the_gradient_is_named(capsys):
@@ -392,7 +799,7 @@ def test_returning_the_loss_instead_of_the_gradient_is_named(capsys):
         loss = mse_loss(forward(X, w, b), y).item()
         return loss, loss
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "the loss, not its gradient")
+    fails_with(feedback(capsys, check.ex03_1, my_autograd_gradient), "the loss, not its gradient")
 
 
 def test_a_doubled_autograd_gradient_points_at_accumulation(capsys):
@@ -402,16 +809,24 @@ def test_a_doubled_autograd_gradient_points_at_accumulation(capsys):
             mse_loss(forward(X, w, b), y).backward()
         return w.grad, b.grad
 
-    fails_with(feedback(capsys, check.ex02_1, my_autograd_gradient), "exactly twice", "backward() adds into .grad")
+    fails_with(
+        feedback(capsys, check.ex03_1, my_autograd_gradient),
+        "exactly twice",
+        "backward() adds into .grad",
+    )
 
 
 def test_zeroing_the_gradient_in_the_bug_exercise_is_named(capsys):
-    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, zero=True))
+    text = feedback(
+        capsys, check.ex03_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, zero=True)
+    )
     fails_with(text, "these are the *correct* gradients", "wants the bug")
 
 
 def test_appending_the_grad_tensor_itself_is_named(capsys):
-    text = feedback(capsys, check.ex02_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, append=lambda g: g))
+    text = feedback(
+        capsys, check.ex03_2, lambda X, y, lr, n: forgot_zero_grad(X, y, lr, n, append=lambda g: g)
+    )
     fails_with(text, "appended the tensor w.grad itself", "w.grad.item()")
 
 
@@ -425,19 +840,23 @@ def test_a_prediction_that_forgets_w_moves_further_is_named(capsys):
             w -= lr * dw  # the correct run's step
         return grads
 
-    fails_with(feedback(capsys, check.ex02_3, my_predicted_grads), "w moves by the *accumulated* gradient")
+    fails_with(
+        feedback(capsys, check.ex03_3, my_predicted_grads), "w moves by the *accumulated* gradient"
+    )
 
 
 def test_the_wrong_number_of_gradients_is_named(capsys):
-    text = feedback(capsys, check.ex02_3, lambda X, y, lr, n: predicted_grads(X, y, lr, n)[:-1])
+    text = feedback(capsys, check.ex03_3, lambda X, y, lr, n: predicted_grads(X, y, lr, n)[:-1])
     fails_with(text, "returned 5 values for num_epochs = 6")
 
 
 def test_the_squared_error_gradient_in_the_mae_exercise_is_named(capsys):
-    fails_with(feedback(capsys, check.ex02_4, right_autograd_gradient), "gradient of the *squared* error")
+    fails_with(
+        feedback(capsys, check.ex03_4, right_autograd_gradient), "gradient of the *squared* error"
+    )
 
 
-# ---------------------------------------------------------------- lesson 03
+# ---------------------------------------------------------------- lesson 04
 
 
 def test_setting_a_parameter_outside_no_grad_is_named(capsys):
@@ -446,46 +865,60 @@ def test_setting_a_parameter_outside_no_grad_is_named(capsys):
         layer.weight.fill_(w)
         return layer
 
-    fails_with(feedback(capsys, check.ex03_1, my_linear), "raised RuntimeError", "torch.no_grad()")
+    fails_with(feedback(capsys, check.ex04_1, my_linear), "raised RuntimeError", "torch.no_grad()")
 
 
 def test_a_layer_without_bias_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b, bias=False)), "has no bias")
+    fails_with(feedback(capsys, check.ex04_1, lambda w, b: linear(w, b, bias=False)), "has no bias")
 
 
 def test_returning_the_weight_instead_of_the_layer_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_1, lambda w, b: linear(w, b).weight), "should return the layer")
+    fails_with(
+        feedback(capsys, check.ex04_1, lambda w, b: linear(w, b).weight), "should return the layer"
+    )
 
 
 def test_a_flat_target_in_the_pipeline_is_named_as_broadcasting(capsys):
-    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, flat_y=True))
+    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, flat_y=True))
     fails_with(text, "y is still flat, shape (12,)", "y.reshape(-1, 1)")
 
 
 def test_a_forgotten_zero_grad_in_the_pipeline_is_named(capsys):
-    text = feedback(capsys, check.ex03_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, zero_grad=False))
+    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n: nn_loop(X, y, lr, n, zero_grad=False))
     fails_with(text, "optimizer.zero_grad()")
 
 
 def test_a_pipeline_without_bias_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_2, lambda X, y, lr, n: (1.0, None)), "b is None", "bias")
+    fails_with(feedback(capsys, check.ex04_2, lambda X, y, lr, n: (1.0, None)), "b is None", "bias")
 
 
 def test_a_diverging_lr_for_new_data_points_at_the_bound_with_bias(capsys):
     def my_fit_three_ways(X, y):
-        return tuple(t(X, y, lr=0.2, num_epochs=300, b0=0.0) for t in (train_numpy, train_autograd, train_nn))
+        return tuple(
+            t(X, y, lr=0.2, num_epochs=300, b0=0.0) for t in (train_numpy, train_autograd, train_nn)
+        )
 
-    text = feedback(capsys, check.ex03_3, my_fit_three_ways)
+    text = feedback(capsys, check.ex04_3, my_fit_three_ways)
     fails_with(text, "raised DivergenceError", "lipschitz_constant(X, bias=True)")
 
 
 def test_fitting_new_data_without_bias_is_named(capsys):
-    text = feedback(capsys, check.ex03_3, lambda X, y: tuple(t(X, y, 0.06, 10) for t in (train_numpy, train_autograd, train_nn)))
+    text = feedback(
+        capsys,
+        check.ex04_3,
+        lambda X, y: tuple(t(X, y, 0.06, 10) for t in (train_numpy, train_autograd, train_nn)),
+    )
     fails_with(text, "has no bias", "b0=0.0")
 
 
 def test_too_few_epochs_for_new_data_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_3, lambda X, y: fit_three_ways(X, y, lr_factor=0.1, num_epochs=30)), "not yet", "more epochs")
+    fails_with(
+        feedback(
+            capsys, check.ex04_3, lambda X, y: fit_three_ways(X, y, lr_factor=0.1, num_epochs=30)
+        ),
+        "not yet",
+        "more epochs",
+    )
 
 
 def test_three_runs_with_different_settings_are_named(capsys):
@@ -493,33 +926,42 @@ def test_three_runs_with_different_settings_are_named(capsys):
         L = lipschitz_constant(X, bias=True)
         return fit_three_ways(X, y)[:2] + (train_nn(X, y, 1.4 / L, 400, b0=0.0),)
 
-    fails_with(feedback(capsys, check.ex03_3, my_fit_three_ways), "trajectories differ")
+    fails_with(feedback(capsys, check.ex04_3, my_fit_three_ways), "trajectories differ")
 
 
 def test_the_matching_shape_loss_in_the_broadcast_exercise_is_named(capsys):
-    text = feedback(capsys, check.ex03_4, lambda y_hat, y: float(np.mean((y_hat.reshape(-1) - y) ** 2)))
+    text = feedback(
+        capsys, check.ex04_4, lambda y_hat, y: float(np.mean((y_hat.reshape(-1) - y) ** 2))
+    )
     fails_with(text, "loss with matching shapes", "(6, 6) table")
 
 
 def test_returning_the_broadcast_table_is_named(capsys):
-    fails_with(feedback(capsys, check.ex03_4, lambda y_hat, y: (y_hat - y) ** 2), "nn.MSELoss returns its mean")
+    fails_with(
+        feedback(capsys, check.ex04_4, lambda y_hat, y: (y_hat - y) ** 2),
+        "nn.MSELoss returns its mean",
+    )
 
 
 def test_the_sum_loss_at_an_unchanged_lr_is_named(capsys):
-    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum"))
+    text = feedback(capsys, check.ex04_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum"))
     fails_with(text, "n times larger", "Divide lr by n = 20")
 
 
 def test_the_sum_loss_with_lr_times_n_is_named(capsys):
-    text = feedback(capsys, check.ex03_5, lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=len(X)))
+    text = feedback(
+        capsys,
+        check.ex04_5,
+        lambda X, y, lr, n: nn_loop(X, y, lr, n, reduction="sum", lr_scale=len(X)),
+    )
     assert text.startswith("✗") and ("Divide by n instead" in text or "blew up" in text), text
 
 
-# ---------------------------------------------------------------- lesson 04
+# ---------------------------------------------------------------- lesson 05
 
 
 def test_plain_tensors_instead_of_parameters_are_named(capsys):
-    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, wrap=lambda t: t))
+    text = feedback(capsys, check.ex05_1, lambda d: MyLinearRegression(d, wrap=lambda t: t))
     fails_with(text, "parameters() is empty", "nn.Parameter")
 
 
@@ -528,11 +970,15 @@ def test_a_forgotten_super_init_is_named(capsys):
         def __init__(self, num_features):
             self.w = nn.Parameter(torch.zeros(num_features))
 
-    fails_with(feedback(capsys, check.ex04_1, MyLinearRegression), "raised AttributeError", "super().__init__()")
+    fails_with(
+        feedback(capsys, check.ex05_1, MyLinearRegression),
+        "raised AttributeError",
+        "super().__init__()",
+    )
 
 
 def test_a_column_weight_is_named_by_its_shape(capsys):
-    text = feedback(capsys, check.ex04_1, lambda d: MyLinearRegression(d, shape=(d, 1)))
+    text = feedback(capsys, check.ex05_1, lambda d: MyLinearRegression(d, shape=(d, 1)))
     fails_with(text, "should be w of shape (3,) and b of shape ()")
 
 
@@ -541,7 +987,7 @@ def test_a_forward_that_detaches_the_parameters_is_named(capsys):
         def forward(self, X):
             return X @ self.w.detach() + self.b.detach()
 
-    fails_with(feedback(capsys, check.ex04_1, Detached), "does not track gradients")
+    fails_with(feedback(capsys, check.ex05_1, Detached), "does not track gradients")
 
 
 def test_an_unanswered_forward_says_not_answered_yet(capsys):
@@ -549,39 +995,45 @@ def test_an_unanswered_forward_says_not_answered_yet(capsys):
         def forward(self, X):
             raise NotImplementedError
 
-    assert "not answered yet. forward still raises" in feedback(capsys, check.ex04_1, Half)
+    assert "not answered yet. forward still raises" in feedback(capsys, check.ex05_1, Half)
 
 
 def test_unshuffled_batches_are_named(capsys):
-    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, shuffle=False))
+    text = feedback(capsys, check.ex05_2, lambda *args: minibatch_loop(*args, shuffle=False))
     fails_with(text, "never shuffled", "shuffle=True")
 
 
 def test_one_full_batch_step_per_epoch_is_named(capsys):
-    text = feedback(capsys, check.ex04_2, lambda *args: minibatch_loop(*args, full_batch=True))
+    text = feedback(capsys, check.ex05_2, lambda *args: minibatch_loop(*args, full_batch=True))
     fails_with(text, "one full-batch step per epoch")
 
 
 def test_a_differently_seeded_shuffle_gets_the_seeding_hint(capsys):
-    text = feedback(capsys, check.ex04_2, lambda X, y, lr, n, bs, seed: minibatch_loop(X, y, lr, n, bs, seed + 1))
+    text = feedback(
+        capsys,
+        check.ex05_2,
+        lambda X, y, lr, n, bs, seed: minibatch_loop(X, y, lr, n, bs, seed + 1),
+    )
     fails_with(text, "generator=torch.Generator().manual_seed(seed)")
 
 
 def test_a_velocity_that_does_not_carry_over_is_named(capsys):
-    text = feedback(capsys, check.ex04_3, lambda *args: momentum_loop(*args, keep_velocity=False))
+    text = feedback(capsys, check.ex05_3, lambda *args: momentum_loop(*args, keep_velocity=False))
     fails_with(text, "plain gradient descent", "carry over")
 
 
 def test_a_dampened_velocity_is_named(capsys):
-    text = feedback(capsys, check.ex04_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m))
+    text = feedback(
+        capsys, check.ex05_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m)
+    )
     fails_with(text, "without a (1 - momentum) factor")
 
 
-# ---------------------------------------------------------------- lesson 05
+# ---------------------------------------------------------------- lesson 06
 
 
 def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
-    text = feedback(capsys, check.ex05_1, lambda *args: shard_mean(*args, combine=np.sum))
+    text = feedback(capsys, check.ex06_1, lambda *args: shard_mean(*args, combine=np.sum))
     fails_with(text, "3 times too large, and 3 is the number of workers", "divide by world_size")
 
 
@@ -589,20 +1041,23 @@ def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
     ("answer", "hint"),
     [
         (lambda g, s: combine(g, s, weigh=False), "plain mean of the shards' gradients"),
-        (lambda g, s: combine(g, s, divide_by="nothing"), "divide it by the total number of samples, 17"),
+        (
+            lambda g, s: combine(g, s, divide_by="nothing"),
+            "divide it by the total number of samples, 17",
+        ),
         (lambda g, s: combine(g, s, divide_by="shards"), "not by the number of shards (3)"),
     ],
     ids=["plain_mean", "no_division", "by_shards"],
 )
 def test_a_wrong_combination_of_unequal_shards_gets_its_hint(capsys, answer, hint):
-    fails_with(feedback(capsys, check.ex05_2, answer), hint)
+    fails_with(feedback(capsys, check.ex06_2, answer), hint)
 
 
 def test_summed_worker_gradients_are_named_as_k_times_larger_steps(capsys):
-    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, average=False))
+    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, average=False))
     fails_with(text, "4 times too large", "all_reduce sums")
 
 
 def test_one_worker_alone_is_named(capsys):
-    text = feedback(capsys, check.ex05_3, lambda *args: data_parallel(*args, workers=1))
+    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, workers=1))
     fails_with(text, "worker 0 alone")

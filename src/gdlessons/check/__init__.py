@@ -1,0 +1,63 @@
+"""Self-checks for the exercises: kind messages, specific hints, never a traceback.
+
+Each exercise notebook ends an exercise with a call such as ``check.ex01_1(my_gradient)``. The
+check runs the student's answer on hidden data, generated from fixed seeds (never only the
+lesson's toy data), compares it with the package's own math (``mse_gradient``, ``train_*``,
+``lipschitz_constant``, or torch) and prints one line:
+
+- ``✓ Exercise 1.1: …`` when the answer is right, saying what was checked;
+- ``✗ Exercise 1.1: not yet. …`` with what is wrong (a factor n? the sign? the shape? the bias?)
+  and a hint, when it is wrong, also when the student's code raised an exception;
+- ``… Exercise 1.1: not answered yet …`` while the starter still raises ``NotImplementedError``.
+
+A check also returns a ``Verdict`` for grading: truthy iff the answer passed, with the points
+earned out of ``POINTS[name]``. A notebook shows nothing more for it than the printed line. Only a
+bug in a check itself raises, so that CI (which executes the exercise notebooks) still fails on a
+real error.
+
+One module per lesson (``lesson01`` … ``lesson06``) holds that lesson's checks; ``core`` holds
+what they share.
+
+>>> import numpy as np
+>>> verdict = ex01_1(lambda X, y, y_hat: float(np.mean(2 * X * (y_hat - y))))
+✓ Exercise 1.1: right! ...
+>>> verdict, bool(verdict), POINTS["ex01_1"]
+(<Verdict 1.1: pass, 1/1 point>, True, 1)
+"""
+
+from gdlessons.check.core import POINTS, Verdict
+from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5
+from gdlessons.check.lesson02 import ex02_1, ex02_2, ex02_3, ex02_4
+from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
+from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
+from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3
+from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3
+
+__all__ = [
+    "POINTS",
+    "Verdict",
+    "ex01_1",
+    "ex01_2",
+    "ex01_3",
+    "ex01_4",
+    "ex01_5",
+    "ex02_1",
+    "ex02_2",
+    "ex02_3",
+    "ex02_4",
+    "ex03_1",
+    "ex03_2",
+    "ex03_3",
+    "ex03_4",
+    "ex04_1",
+    "ex04_2",
+    "ex04_3",
+    "ex04_4",
+    "ex04_5",
+    "ex05_1",
+    "ex05_2",
+    "ex05_3",
+    "ex06_1",
+    "ex06_2",
+    "ex06_3",
+]
