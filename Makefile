@@ -49,6 +49,15 @@ test: setup  ## lint, unit tests, doctests, and every notebook re-executed again
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
 
+# Instructors: grade a class's exercise notebooks, SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb,
+# each in a sandbox (no network, time and memory limits); results in build/grades/.
+SUBMISSIONS ?=
+GRADE_OPTS ?=
+.PHONY: grade
+grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grades/ (gradebook, CSV, feedback)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
+	$(PY) tools/grade.py $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
+
 exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py
 
