@@ -49,7 +49,7 @@ def check_args(args: argparse.Namespace, world_size: int, gpus_needed: int) -> s
         )
     if not (math.isfinite(args.lr) and args.lr > 0):
         return f"--lr must be a positive number such as 0.1, got {args.lr}."
-    if args.num_epochs < 1 or (args.report_every or 1) < 1:
+    if args.num_epochs < 1 or (args.report_every is not None and args.report_every < 1):
         return "--num-epochs and --report-every must be at least 1."
     if args.batch_size is not None and not 1 <= args.batch_size <= shard:
         return f"--batch-size must be 1 to {shard} (samples per process), got {args.batch_size}."
@@ -58,6 +58,14 @@ def check_args(args: argparse.Namespace, world_size: int, gpus_needed: int) -> s
     if args.backend == "nccl" and torch.cuda.device_count() < gpus_needed:
         return f"--backend nccl needs {gpus_needed} GPUs here, found fewer: use --backend gloo."
     return None
+
+
+ONE_LINE = threading.Lock()  # a stopping rank says why once, though two paths may see it
+
+
+def say_stopped(rank: int, reason: str) -> None:
+    if ONE_LINE.acquire(blocking=False):
+        print(f"rank {rank}: stopped: {reason}", file=sys.stderr, flush=True)
 
 
 def exit_on_sigterm(rank: int) -> None:
@@ -71,12 +79,10 @@ def exit_on_sigterm(rank: int) -> None:
     signal.set_wakeup_fd(write_end)  # Python's C-level handler writes each signal number here
     signal.signal(signal.SIGTERM, lambda *_: None)  # a Python handler, so that it is written
 
-    reason = "got SIGTERM (torchrun sends it to all ranks when one fails)"
-
     def wait_for_sigterm() -> None:
         while os.read(read_end, 1) != bytes([signal.SIGTERM]):
             pass  # another signal, such as SIGINT: its own handler deals with it
-        print(f"rank {rank}: stopped: {reason}", file=sys.stderr, flush=True)
+        say_stopped(rank, "got SIGTERM (torchrun sends it to all ranks when one fails)")
         os._exit(1)  # now, even if the main thread is blocked in a collective
 
     threading.Thread(target=wait_for_sigterm, daemon=True).start()
@@ -118,10 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             os.replace(tmp, args.out)
         return 0
     except Exception as exc:  # noqa: BLE001 - another rank died, or a collective timed out
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # ending anyway: say why, exit status 1
         reason = (str(exc).strip() or "-").splitlines()[0]
         reason = re.sub(r"^\[\S+:\d+\] ", "", reason)  # without gloo's C++ file name
-        print(f"rank {rank}: stopped: {type(exc).__name__}: {reason}", file=sys.stderr, flush=True)
+        say_stopped(rank, f"{type(exc).__name__}: {reason}")
         return 1
     finally:
         if dist.is_initialized():
@@ -160,7 +165,8 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
         print(f"after {args.num_epochs} epochs: loss on all data = {loss:.2e}")
         print(f"w = {w.round(4)}, b = {b:.4f}", flush=True)
     result = {"w": w.tolist(), "b": b, "loss": loss, "world_size": world_size}
-    return {**vars(args), **result, "batch_size": batch_size}  # with the arguments of the run
+    run = {k: v for k, v in vars(args).items() if k != "out"}  # the arguments of this run
+    return {**run, **result, "batch_size": batch_size}
 
 
 if __name__ == "__main__":
