@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 json.dump(result, f, indent=2)
             os.replace(tmp, args.out)
         return 0
-    except Exception as exc:  # noqa: BLE001 - another rank died, or a collective timed out
+    except Exception as exc:  # noqa: BLE001 - a rank died, a collective timed out, or a bug here
+        # Ignore SIGTERM from now on: a SIG_IGN survives Python's shutdown, so the status stays 1.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         reason = (str(exc).strip() or "-").splitlines()[0]
         reason = re.sub(r"^\[\S+:\d+\] ", "", reason)  # without gloo's C++ file name
         say_stopped(rank, f"{type(exc).__name__}: {reason}")
@@ -142,7 +144,8 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
     dataset = TensorDataset(X, y)
     sampler = DistributedSampler(dataset, shuffle=True, seed=args.seed)  # this rank's share
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
-    model = DistributedDataParallel(LinearRegression(2).to(device))  # w = b = 0 on every rank
+    model = LinearRegression(num_features=2).to(device)  # w = b = 0, the same on every rank
+    model = DistributedDataParallel(model)  # shares gradients between the ranks
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
 
