@@ -1,4 +1,4 @@
-"""Data-parallel training with torchrun: the lessons' linear regression, one process per shard.
+"""Data-parallel training with torchrun: lesson 05's loop, one process per shard of the data.
 
 Every process (a *rank*) makes the same data; each epoch a ``DistributedSampler`` deals each rank
 an equal share, and ``DistributedDataParallel`` averages the ranks' gradients in ``backward()``:
@@ -7,26 +7,23 @@ with equal shards, that is the gradient over all the data. One machine, two proc
     torchrun --standalone --nproc-per-node=2 -m gdlessons.ddp_train --num-samples 1000 \\
         --num-epochs 50 --lr 0.1
 
-Two machines: run on both, HOST:PORT an open port on one, JOB any name (the c10d rendezvous
-numbers the machines; ``--node-rank=K`` is only for ``--rdzv-backend=static``)::
+Two machines: run this on both, HOST:PORT an open port on one of them, JOB any name::
 
     torchrun --nnodes=2 --nproc-per-node=2 --rdzv-backend=c10d --rdzv-id=JOB \\
         --rdzv-endpoint=HOST:PORT -m gdlessons.ddp_train --num-samples 1000 --num-epochs 50 --lr 0.1
 
-torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT for ``init_process_group``.
-If a rank dies, torchrun stops the others, each printing one line; a stuck collective fails after
-``--timeout`` s. ``--max-restarts=N`` restarts the group, which trains again from scratch (same
-seed: same data, shuffles and result). ``--out`` is written by rank 0 at the end, atomically.
+torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, which
+``init_process_group`` reads. If a rank dies, the others stop with one line each (a collective
+waits at most ``--timeout`` s); ``--max-restarts=N`` restarts them all, and the run starts again
+from scratch (same seed: same data, shuffles and result). Rank 0 writes ``--out`` at the end.
 """
 
 import argparse
 import json
 import math
 import os
-import re
 import signal
 import sys
-import threading
 from datetime import timedelta
 
 import torch
@@ -39,115 +36,18 @@ from gdlessons import make_linear_data
 from gdlessons.modules import LinearRegression
 
 
-def check_args(args: argparse.Namespace, world_size: int, gpus_needed: int) -> str | None:
-    """What is wrong with the arguments (one line), or None. Every rank finds the same."""
-    n, shard = args.num_samples, args.num_samples // world_size
-    if n < 1 or n % world_size:  # only equal shards' mean gradient is the full gradient
-        return (
-            f"--num-samples {n} cannot be split into {world_size} equal shards: use a number of "
-            "processes (--nnodes x --nproc-per-node) that divides it, or other --num-samples."
-        )
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        return f"--lr must be a positive number such as 0.1, got {args.lr}."
-    if args.num_epochs < 1 or (args.report_every is not None and args.report_every < 1):
-        return "--num-epochs and --report-every must be at least 1."
-    if args.batch_size is not None and not 1 <= args.batch_size <= shard:
-        return f"--batch-size must be 1 to {shard} (samples per process), got {args.batch_size}."
-    if not (math.isfinite(args.timeout) and args.timeout > 0):
-        return f"--timeout must be a positive number of seconds, got {args.timeout}."
-    if args.backend == "nccl" and torch.cuda.device_count() < gpus_needed:
-        return f"--backend nccl needs {gpus_needed} GPUs here, found fewer: use --backend gloo."
-    return None
-
-
-ONE_LINE = threading.Lock()  # a stopping rank says why once, though two paths may see it
-
-
-def say_stopped(rank: int, reason: str) -> None:
-    if ONE_LINE.acquire(blocking=False):
-        print(f"rank {rank}: stopped: {reason}", file=sys.stderr, flush=True)
-
-
-def exit_on_sigterm(rank: int) -> None:
-    """On SIGTERM (torchrun sends it to all ranks when one fails) exit at once, with one line.
-
-    A Python signal handler runs only when the main thread is back in Python, which can take until
-    --timeout if it waits in init_process_group or a collective; this thread wakes up at once.
-    """
-    read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)
-    signal.set_wakeup_fd(write_end)  # Python's C-level handler writes each signal number here
-    signal.signal(signal.SIGTERM, lambda *_: None)  # a Python handler, so that it is written
-
-    def wait_for_sigterm() -> None:
-        while os.read(read_end, 1) != bytes([signal.SIGTERM]):
-            pass  # another signal, such as SIGINT: its own handler deals with it
-        say_stopped(rank, "got SIGTERM (torchrun sends it to all ranks when one fails)")
-        os._exit(1)  # now, even if the main thread is blocked in a collective
-
-    threading.Thread(target=wait_for_sigterm, daemon=True).start()
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--num-samples", type=int, required=True)
-    p.add_argument("--num-epochs", type=int, required=True)
-    p.add_argument("--lr", type=float, required=True)
-    p.add_argument("--batch-size", type=int, help="samples per process and step (default: all)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds a collective may wait")
-    p.add_argument("--out", help="JSON file for the result, written by rank 0")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and the shuffles")
-    p.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto")
-    p.add_argument("--report-every", type=int, help="epochs between printed losses")
-    args = p.parse_args(argv)
-    if "WORLD_SIZE" not in os.environ:
-        p.error("start it with torchrun, e.g. torchrun --standalone --nproc-per-node=2 -m ...")
-    # Check before init_process_group: a rank that leaves early would make the others wait.
-    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local_rank, per_machine = int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_SIZE"])
-    if problem := check_args(args, world_size, gpus_needed=per_machine):
-        if rank == 0:  # every rank found it; one says it
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    if args.backend == "auto":  # the same choice on every rank if the machines are alike
-        args.backend = "nccl" if torch.cuda.device_count() >= per_machine else "gloo"
-    device = torch.device("cuda", local_rank) if args.backend == "nccl" else torch.device("cpu")
-    exit_on_sigterm(rank)
-    try:
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group(args.backend, timeout=timedelta(seconds=args.timeout))
-        result = train(args, rank, world_size, device)
-        if rank == 0 and args.out:  # a temporary file, then a rename: never a half-written --out
-            with open(tmp := f"{args.out}.tmp{os.getpid()}", "w") as f:
-                json.dump(result, f, indent=2)
-            os.replace(tmp, args.out)
-        return 0
-    except Exception as exc:  # noqa: BLE001 - a rank died, a collective timed out, or a bug here
-        # Ignore SIGTERM from now on: a SIG_IGN survives Python's shutdown, so the status stays 1.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        reason = (str(exc).strip() or "-").splitlines()[0]
-        reason = re.sub(r"^\[\S+:\d+\] ", "", reason)  # without gloo's C++ file name
-        say_stopped(rank, f"{type(exc).__name__}: {reason}")
-        return 1
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-
-
 def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.device) -> dict:
-    """The lesson's loop, on this rank's share; rank 0 prints. Returns what --out records."""
+    """Lesson 05's loop on this rank's share of the data; rank 0 prints. Returns the result."""
     X, y = make_linear_data(args.num_samples, w=[2.0, -3.4], b=4.2, noise=0.01, seed=args.seed)
     X, y = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)  # all data, every rank
     batch_size = args.batch_size or args.num_samples // world_size  # default: the whole shard
-    report_every = args.report_every or max(1, args.num_epochs // 5)
     dataset = TensorDataset(X, y)
     sampler = DistributedSampler(dataset, shuffle=True, seed=args.seed)  # this rank's share
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
-    model = LinearRegression(num_features=2).to(device)  # w = b = 0, the same on every rank
-    model = DistributedDataParallel(model)  # shares gradients between the ranks
+    model = DistributedDataParallel(LinearRegression(num_features=2).to(device))  # w = b = 0
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    report_every = args.report_every or max(1, args.num_epochs // 5)
 
     def loss_on_all_data() -> float:
         with torch.no_grad():  # model.module is the plain model: no communication
@@ -167,9 +67,88 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
     if rank == 0:
         print(f"after {args.num_epochs} epochs: loss on all data = {loss:.2e}")
         print(f"w = {w.round(4)}, b = {b:.4f}", flush=True)
-    result = {"w": w.tolist(), "b": b, "loss": loss, "world_size": world_size}
-    run = {k: v for k, v in vars(args).items() if k != "out"}  # the arguments of this run
-    return {**run, **result, "batch_size": batch_size}
+    run = {k: v for k, v in vars(args).items() if k != "out"}
+    return {
+        **run,
+        "w": w.tolist(),
+        "b": b,
+        "loss": loss,
+        "world_size": world_size,
+        "batch_size": batch_size,
+    }
+
+
+def problem_with(args: argparse.Namespace, world_size: int, gpus_needed: int) -> str | None:
+    """What is wrong with the arguments, in one line, or None (every rank finds the same)."""
+    shard = args.num_samples // world_size
+    if args.num_samples < 1 or args.num_samples % world_size:  # equal shards, or no full gradient
+        return (
+            f"--num-samples {args.num_samples} cannot be split into {world_size} equal shards: "
+            "use a number of processes that divides it, or another --num-samples."
+        )
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        return f"--lr must be a positive number such as 0.1, got {args.lr}."
+    if args.num_epochs < 1 or (args.report_every is not None and args.report_every < 1):
+        return "--num-epochs and --report-every must be at least 1."
+    if args.batch_size is not None and not 1 <= args.batch_size <= shard:
+        return f"--batch-size must be 1 to {shard} (samples per process), got {args.batch_size}."
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        return f"--timeout must be a positive number of seconds, got {args.timeout}."
+    if args.backend == "nccl" and torch.cuda.device_count() < gpus_needed:
+        return f"--backend nccl needs {gpus_needed} GPUs here, found fewer: use --backend gloo."
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--num-samples", type=int, required=True)
+    p.add_argument("--num-epochs", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--batch-size", type=int, help="samples per process and step (default: all)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds a collective may wait")
+    p.add_argument("--out", help="JSON file for the result, written by rank 0")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the shuffles")
+    p.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto")
+    p.add_argument("--report-every", type=int, help="epochs between printed losses")
+    args = p.parse_args(argv)
+    if "WORLD_SIZE" not in os.environ:
+        p.error("start it with torchrun, e.g. torchrun --standalone --nproc-per-node=2 -m ...")
+    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local_rank, per_machine = int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_SIZE"])
+    # Check before init_process_group: a rank that left early would keep the others waiting.
+    if problem := problem_with(args, world_size, gpus_needed=per_machine):
+        if rank == 0:  # every rank found it; one says it
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.backend == "auto":
+        args.backend = "nccl" if torch.cuda.device_count() >= per_machine else "gloo"
+    device = torch.device("cuda", local_rank) if args.backend == "nccl" else torch.device("cpu")
+
+    def stop(reason: str) -> None:  # one line, then out: torchrun reports the exit status
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the line is said once
+        print(f"rank {rank}: stopped: {reason}", file=sys.stderr, flush=True)
+
+    def on_sigterm(signum: int, frame: object) -> None:  # torchrun's word when a rank failed
+        stop("SIGTERM from torchrun: another rank failed")
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(args.backend, timeout=timedelta(seconds=args.timeout))
+        result = train(args, rank, world_size, device)
+        if rank == 0 and args.out:  # a temporary file, then a rename: never a half-written --out
+            with open(tmp := f"{args.out}.tmp{os.getpid()}", "w") as f:
+                json.dump(result, f, indent=2)
+            os.replace(tmp, args.out)
+        return 0
+    except Exception as exc:  # another rank died, a collective timed out, or a bug here
+        stop(f"{type(exc).__name__}: {(str(exc).strip() or '-').splitlines()[0]}")
+        return 1
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":
