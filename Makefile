@@ -29,7 +29,7 @@ NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitiz
 .PHONY: help setup run test lab clean distclean exercises
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # Jupyter's settings for this project live in jupyter-env/ and are copied into .venv, where every
 # `jupyter lab` started from .venv reads them: kernels on IPC sockets, what the RISE slideshow loads,
