@@ -5,7 +5,10 @@ reads it (and `make lab` starts it that way). A student's own ~/.jupyter/jupyter
 is read after it and wins.
 """
 
+import os
+
 import zmq
+from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.services.contents.manager import ContentsManager
 
 c = get_config()  # noqa: F821 (Jupyter defines get_config when it loads this file)
@@ -13,7 +16,9 @@ c = get_config()  # noqa: F821 (Jupyter defines get_config when it loads this fi
 # Kernels talk to the server over Unix domain sockets in Jupyter's private runtime folder instead
 # of unencrypted TCP ports on 127.0.0.1: no other user of the machine can connect to them, and
 # ipykernel no longer warns "Kernel is running over TCP without encryption" at every start.
-if zmq.has("ipc"):
+# A socket's path may have at most 107 bytes; with a very long home folder, stay on TCP.
+SOCKET = os.path.join(jupyter_runtime_dir(), "kernel-01234567-89ab-cdef-0123-456789abcdef-ipc-99")
+if zmq.has("ipc") and len(SOCKET.encode()) <= 107:
     c.KernelManager.transport = "ipc"
 
 # The RISE slideshow is a separate, smaller JupyterLab (4.3) application. By default it also loads
