@@ -29,15 +29,31 @@ NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitiz
 .PHONY: help setup run test lab clean distclean exercises
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: $(STAMP)  ## create .venv and install requirements (fast when already done)
+# Jupyter's settings for this project live in jupyter-env/ and are copied into .venv, where every
+# `jupyter lab` and every kernel started from .venv reads them: kernels on IPC sockets, what the RISE
+# slideshow loads, JupyterLab defaults (no "Jupyter news?" pop-up), and the kernels' figure display.
+# See the comments in each file.
+JUPYTER_CONF  := $(VENV)/etc/jupyter/jupyter_server_config.py
+KERNEL_CONF   := $(VENV)/etc/ipython/ipython_kernel_config.py
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/gdlessons.json5
 
-$(STAMP): requirements.txt pyproject.toml tools/jupyter/ipython_kernel_config.py
+setup: $(STAMP) $(JUPYTER_CONF) $(KERNEL_CONF) $(LAB_OVERRIDES)  ## create .venv and install requirements (fast when already done)
+
+$(STAMP): requirements.txt pyproject.toml jupyter-env/jupyterlab-mathjax3-stub/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
-	install -D -m 644 tools/jupyter/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
 	@touch $@
+
+$(KERNEL_CONF): jupyter-env/ipython_kernel_config.py | $(STAMP)
+	@mkdir -p $(@D) && cp $< $@
+
+$(JUPYTER_CONF): jupyter-env/jupyter_server_config.py | $(STAMP)
+	@mkdir -p $(@D) && cp $< $@
+
+$(LAB_OVERRIDES): jupyter-env/lab-overrides.json5 | $(STAMP)
+	@mkdir -p $(@D) && cp $< $@
 
 run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
 	$(PY) tools/run_lessons.py --out build/run --vendor $(VENDOR)/node_modules $(LESSONS)
@@ -62,12 +78,34 @@ exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (ex
 	$(PY) tools/make_exercises.py
 
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
-# carries the token. LAB_PORT and LAB_OPTS (e.g. --no-browser) can be set on the command line.
+# carries the token. It opens the student's own working copy WORK_DIR (git-ignored my-work/), made
+# from notebooks/ on first use and never overwritten; new lessons are copied in at each start. So
+# running a lesson never rewrites a committed notebook, and `git pull` never conflicts.
+# LAB_PORT, LAB_OPTS (e.g. --no-browser) and WORK_DIR can be set on the command line.
 LAB_PORT ?= 8888
 LAB_OPTS ?=
-lab: setup  ## JupyterLab on 127.0.0.1 (token auth on), opened on notebooks/
+WORK_DIR ?= my-work
+LESSON   ?=
+.PHONY: fresh-copy check-lab
+lab: setup  ## JupyterLab on 127.0.0.1 (token auth on), opened on your working copy my-work/
+	@$(PY) tools/working_copy.py sync --source notebooks --dest $(WORK_DIR)
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
-		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
+		--ServerApp.root_dir=$(WORK_DIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
+
+fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fresh-copy LESSON=03
+	@python3 tools/working_copy.py fresh "$(LESSON)" --source notebooks --dest $(WORK_DIR)
+
+# JupyterLab as a student sees it, in headless Chromium (Playwright, from requirements-dev.txt):
+# no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
+# console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
+DEV_STAMP := $(VENV)/.installed-dev
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+check-lab: setup $(DEV_STAMP)  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) tools/check_lab.py --shots build/render --work build/check-lab
 
 clean:  ## remove build outputs and caches (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis

@@ -5,7 +5,7 @@ makes ``<Figure size 700x450 with 1 Axes>``: a repr, stored in every notebook. T
 a text-only reader gets, so this gives it the figure's titles instead. Matplotlib's inline backend
 clears figure printers whenever it sets itself up, so the printer is (re)registered before each
 cell. ``make setup`` loads the extension in every kernel started from ``.venv`` (see
-``tools/jupyter/ipython_kernel_config.py``).
+``jupyter-env/ipython_kernel_config.py``).
 """
 
 from __future__ import annotations
