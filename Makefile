@@ -7,6 +7,7 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev  # requirements-dev.txt: tests and checks, not needed by students
 # The lesson kernels are started from this environment: its python must come first on PATH, and
 # PYTHONHASHSEED is fixed so that nothing a kernel prints depends on hash randomization.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -61,7 +62,7 @@ run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (no
 # One pytest run on every core: unit tests, doctests, and nbval over every notebook (each cell run
 # twice and compared with its stored outputs both times, see conftest.py); ruff first, it is quick.
 TEST_WORKERS ?= auto
-test: setup  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
+test: setup $(DEV_STAMP)  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
 
@@ -98,7 +99,6 @@ fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fre
 # JupyterLab as a student sees it, in headless Chromium (Playwright, from requirements-dev.txt):
 # no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
-DEV_STAMP := $(VENV)/.installed-dev
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
