@@ -13,11 +13,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
 from gdlessons import History, toy_data, train_autograd, train_nn, train_numpy  # noqa: E402
+from gdlessons.graphs import grad_fn_tree, plot_grad_fn_graph, plot_graph  # noqa: E402
 from gdlessons.plots import (  # noqa: E402
-    grad_fn_tree,
     plot_fit,
-    plot_grad_fn_graph,
-    plot_graph,
     plot_loss_contour,
     plot_loss_curve,
     plot_loss_landscape_1d,

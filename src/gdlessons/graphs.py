@@ -3,7 +3,7 @@
 ``plot_graph`` draws any graph given its root and a function that lists a node's inputs (lesson
 02 draws its own ``Value`` objects with it); ``grad_fn_tree`` and ``plot_grad_fn_graph`` show the
 graph PyTorch records behind a tensor (lesson 03), with what each node computes. Arrows point the
-way ``backward()`` travels: from the loss down to the leaves. Import them from ``gdlessons.plots``.
+way ``backward()`` travels: from the loss down to the leaves.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 
-from gdlessons._drawing import OKABE_ITO, TICK, TITLE, check_ax
+from gdlessons.plots import OKABE_ITO, TICK, TITLE, check_ax
 
 __all__ = ["grad_fn_tree", "plot_grad_fn_graph", "plot_graph"]
 

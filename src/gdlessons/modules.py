@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gdlessons._validate import as_array, check_int, check_num_epochs, check_same_length
+from gdlessons._validate import as_array, check_int, check_same_length
 from gdlessons.history import History, Recorder
 
 __all__ = ["LinearRegression", "train_minibatch"]
@@ -88,7 +88,7 @@ def train_minibatch(
     batch_size = n if batch_size is None else check_int("batch_size", batch_size, maximum=n)
     steps_per_epoch = math.ceil(n / batch_size)
     every = steps_per_epoch if record_every is None else check_int("record_every", record_every)
-    num_epochs, seed = check_num_epochs(num_epochs), check_int("seed", seed, minimum=0)
+    num_epochs, seed = check_int("num_epochs", num_epochs), check_int("seed", seed, minimum=0)
     w = next(model.parameters())  # the data goes where the model is, in the model's dtype
     X_all = torch.as_tensor(X_np.reshape(n, -1), dtype=w.dtype, device=w.device)
     y_all = torch.as_tensor(y_np, dtype=w.dtype, device=w.device)
