@@ -14,6 +14,7 @@ from gdlessons.data import make_linear_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
 from gdlessons.train import DivergenceError, History, train_autograd, train_nn, train_numpy
+from gdlessons.versions import versions, warn_if_not_pinned
 
 __all__ = [
     "DivergenceError",
@@ -30,5 +31,7 @@ __all__ = [
     "train_autograd",
     "train_nn",
     "train_numpy",
+    "versions",
 ]
 __version__ = "0.1.0"
+warn_if_not_pinned()  # one line on stderr when torch or numpy is not what the outputs came from
