@@ -5,6 +5,7 @@ process for the message, and in a fresh interpreter for what ``import gdlessons`
 """
 
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gdlessons import versions
-from gdlessons.versions import NOT_INSTALLED, PINNED, mismatch_message
+from gdlessons.versions import NOT_INSTALLED, NOTE_ENV, PINNED, mismatch_message
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,8 +33,13 @@ def fake_metadata(monkeypatch, **fake):
     monkeypatch.setattr(importlib.metadata, "version", version)
 
 
-def import_gdlessons(**fake):
-    """stderr and the torch-imported flag of a fresh ``import gdlessons`` with faked versions."""
+def import_gdlessons(noted=None, **fake):
+    """stderr and the torch-imported flag of a fresh ``import gdlessons`` with faked versions.
+
+    ``noted``: what a parent process left in the NOTE_ENV variable (None: nothing).
+    """
+    env = {k: v for k, v in os.environ.items() if k != NOTE_ENV}
+    env.update({} if noted is None else {NOTE_ENV: noted})
     script = (
         "import importlib.metadata as m, sys\n"
         f"fake, real = {fake!r}, m.version\n"
@@ -48,7 +54,8 @@ def import_gdlessons(**fake):
         "print('torch' in sys.modules)\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+        check=True,
     )
     return run.stderr, run.stdout.strip() == "True"
 
@@ -116,3 +123,11 @@ def test_import_prints_one_line_once_when_torch_and_numpy_differ():
 def test_import_is_silent_with_the_pinned_versions_and_never_imports_torch():
     assert import_gdlessons(torch=PINNED["torch"], numpy=PINNED["numpy"]) == ("", False)
     assert import_gdlessons(torch=None, numpy=PINNED["numpy"]) == ("", False)
+
+
+def test_a_worker_whose_parent_printed_the_same_line_stays_silent(monkeypatch):
+    fake = {"torch": "2.14.1", "numpy": "1.24.0"}
+    fake_metadata(monkeypatch, **fake)
+    assert import_gdlessons(noted=mismatch_message(), **fake) == ("", False)
+    stderr, _ = import_gdlessons(noted=mismatch_message().replace("2.14.1", "2.14.0"), **fake)
+    assert "you have torch 2.14.1 and numpy 1.24.0" in stderr  # other versions: it says so

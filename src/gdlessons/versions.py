@@ -3,7 +3,7 @@
 The numbers stored in the notebooks (the ones nbval compares) were made with the versions in
 :data:`PINNED`. Other versions almost always work, but the last printed digits of a float can
 differ. ``import gdlessons`` calls :func:`warn_if_not_pinned`, which then prints ONE line to
-stderr, once per process, when the running torch or NumPy is not the pinned one::
+stderr, once per process and its children, when the running torch or NumPy is not the pinned one::
 
     gdlessons: stored outputs were made with torch 2.13.0 and numpy 2.4.6; you have torch 2.14.1 \
 - last digits may differ (run gdlessons.versions())
@@ -17,13 +17,15 @@ torch, and a machine without torch gets no line about it.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TextIO
 
-__all__ = ["NOT_INSTALLED", "PINNED", "mismatch_message", "versions", "warn_if_not_pinned"]
+__all__ = ["NOTE_ENV", "NOT_INSTALLED", "PINNED", "mismatch_message", "versions",
+           "warn_if_not_pinned"]
 
 NOT_INSTALLED = "not installed"
 
@@ -32,7 +34,9 @@ PINNED: Mapping[str, str] = MappingProxyType(
 )
 """The versions the stored notebook outputs were made with (requirements.txt pins the same)."""
 
-_printed = False  # one line per process, however often this module is asked
+NOTE_ENV = "GDLESSONS_VERSION_NOTE"
+"""The environment variable that holds the line once printed: a process that finds its own line
+there (a later call, or a data-parallel worker that inherited it) stays silent."""
 
 
 def versions() -> dict[str, str]:
@@ -84,10 +88,11 @@ def mismatch_message(found: Mapping[str, str] | None = None) -> str | None:
 
 
 def warn_if_not_pinned(stream: TextIO | None = None) -> str | None:
-    """Print :func:`mismatch_message` as one line to ``stream`` (stderr), once per process.
+    """Print :func:`mismatch_message` as one line to ``stream`` (stderr), once per process tree.
 
-    Returns the line it printed, or None: with the pinned versions, or when it has printed
-    before in this process. It never raises, whatever the stream.
+    Returns the line it printed, or None: with the pinned versions, or when this process or the
+    one that started it (the data-parallel workers) has printed the same line already; the
+    environment variable :data:`NOTE_ENV` remembers it. It never raises, whatever the stream.
 
     >>> import io
     >>> out = io.StringIO()
@@ -95,11 +100,10 @@ def warn_if_not_pinned(stream: TextIO | None = None) -> str | None:
     >>> out.getvalue().splitlines() == ([] if line is None else [line])
     True
     """
-    global _printed
-    message = None if _printed else mismatch_message()
-    if message is None:
+    message = mismatch_message()
+    if message is None or os.environ.get(NOTE_ENV) == message:
         return None
-    _printed = True
+    os.environ[NOTE_ENV] = message
     try:
         stream = sys.stderr if stream is None else stream
         stream.write(message + "\n")
