@@ -100,7 +100,8 @@ def check_env(env: str, reuse: bool) -> dict:
     probe = run([py, "-c", "import json, gdlessons; print(json.dumps(gdlessons.versions()))"],
                 env_dir)
     if probe.returncode:
-        return {**row, "failures": [probe.stderr.strip().splitlines()[-1]]}
+        why = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
+        return {**row, "failures": [f"import gdlessons failed: {why}"]}
     row.update(json.loads(probe.stdout))
     print(f"[{env}] {probe.stdout.strip()}: unit tests ...", flush=True)
     ignore = [arg for path in LEFT_OUT for arg in ("--ignore", path)]
@@ -121,7 +122,7 @@ def check_env(env: str, reuse: bool) -> dict:
         results = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         results = {"notebooks": [f"runner failed: see {env_dir / 'notebooks.log'}", []]}
-    failed = [f"{path}: {error}" for path, (error, _) in results.items() if error]
+    failed = [f"FAILED {path}: {error}" for path, (error, _) in results.items() if error]
     row["notebooks"] = f"{len(results) - len(failed)}/{len(failed)}"
     row["failures"] += failed
     row["notes"] = [f"{path}: stderr: {ln}" for path, (_, lns) in results.items() for ln in lns]
@@ -148,9 +149,9 @@ def main() -> int:
         print("| " + " | ".join(str(row.get(c, "?")) for c in cols) + " |")
     for row in rows:
         for failure in row["failures"]:
-            print(f"  {row['env']}: FAIL {failure[:160]}")
+            print(f"  {row['env']}: {failure[:160]}")
         for note in row["notes"]:
-            print(f"  {row['env']}: note {note[:160]}")
+            print(f"  {row['env']}: note: {note[:160]}")
     return 1 if any(row["failures"] for row in rows) else 0
 
 
