@@ -78,6 +78,13 @@ grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grade
 exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py
 
+# Not in CI: downloads from PyPI and takes several minutes. Two throwaway environments under
+# build/compat/ (oldest declared and newest numpy/matplotlib, the pinned torch): unit tests and
+# every notebook executed (not compared) in each; see tools/test_compat.py for what is left out.
+.PHONY: test-compat
+test-compat:  ## unit tests + every notebook with the oldest and newest numpy/matplotlib (not CI)
+	python3 tools/test_compat.py
+
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
 # carries the token. It opens the student's own working copy WORK_DIR (git-ignored my-work/), made
 # from notebooks/ on first use and never overwritten; new lessons are copied in at each start. So

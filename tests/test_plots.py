@@ -205,9 +205,8 @@ def test_landscape_puts_each_epoch_on_the_parabola_with_an_arrow_to_the_next():
     np.testing.assert_array_equal(points.get_xdata(), h.w)
     np.testing.assert_array_equal(points.get_ydata(), h.loss)
     w = parabola.get_xdata()
-    np.testing.assert_allclose(
-        parabola.get_ydata(), [np.mean((wi * X - Y) ** 2) for wi in w], rtol=1e-6
-    )
+    exact = [np.mean((wi * X.astype(np.float64) - Y) ** 2) for wi in w]  # float64 on numpy 1.x too
+    np.testing.assert_allclose(parabola.get_ydata(), exact, rtol=1e-6)
     arrows = [t for t in ax.texts if isinstance(t, Annotation) and t.arrow_patch is not None]
     assert len(arrows) == h.num_epochs  # 9 between the rows, 1 to the final w
     assert final.get_xdata()[0] == h.w_final and minimum.get_xdata()[0] == pytest.approx(2.0)

@@ -16,6 +16,7 @@ from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
 from gdlessons.train import train_autograd, train_nn, train_numpy
+from gdlessons.versions import versions, warn_if_not_pinned
 
 __all__ = [
     "DivergenceError",
@@ -32,5 +33,7 @@ __all__ = [
     "train_autograd",
     "train_nn",
     "train_numpy",
+    "versions",
 ]
 __version__ = "0.1.0"
+warn_if_not_pinned()  # one line on stderr when torch or numpy is not what the outputs came from
