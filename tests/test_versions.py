@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from gdlessons import versions
-from gdlessons.versions import NOT_INSTALLED, NOTE_ENV, PINNED, mismatch_message
+from gdlessons.versions import NOTE_ENV, PINNED, mismatch_message
+
+NOT_INSTALLED = "not installed"
 
 ROOT = Path(__file__).resolve().parents[1]
 

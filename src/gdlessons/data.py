@@ -1,4 +1,4 @@
-"""Numbers in: the classic toy problem and synthetic linear data from an explicit seed."""
+"""Numbers in: the classic toy problem, synthetic linear data from an explicit seed, and shards."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import as_array, as_scalar, check_int
+from gdlessons._validate import as_array, as_scalar, check_int, check_same_length
 
-__all__ = ["make_linear_data", "toy_data"]
+__all__ = ["make_linear_data", "shard", "toy_data"]
 
 
 def toy_data() -> tuple[np.ndarray, np.ndarray]:
@@ -48,3 +48,33 @@ def make_linear_data(
     y = (X * w_arr if w_arr.ndim == 0 else X @ w_arr) + as_scalar("b", b)
     y = y + noise * rng.standard_normal(n)
     return X.astype(np.float32), y.astype(np.float32)
+
+
+def shard(X: Any, y: Any, rank: int, world_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Worker ``rank``'s equal share of the data: rows ``rank*m : (rank+1)*m``, ``m = n/world_size``.
+
+    Shards must be equal: only then is the mean of the shards' mean gradients the mean gradient of
+    all the data. ``n`` must therefore be a multiple of ``world_size``.
+
+    >>> X = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> shard(X, 2 * X, rank=1, world_size=2)
+    (array([3., 4.]), array([6., 8.]))
+    """
+    X, y = as_array("X", X), as_array("y", y)
+    check_same_length(X, y)
+    world_size = check_world_size(world_size, n=len(X))
+    rank = check_int("rank", rank, minimum=0, maximum=world_size - 1)
+    m = len(X) // world_size
+    return X[rank * m : (rank + 1) * m], y[rank * m : (rank + 1) * m]
+
+
+def check_world_size(world_size: Any, n: int) -> int:
+    """``world_size`` as an int that divides ``n``: equal shards."""
+    world_size = check_int("world_size", world_size)
+    if n % world_size:
+        raise ValueError(
+            f"the {n} samples cannot be split into {world_size} equal shards: the mean of "
+            f"unequal shards' gradients is not the full gradient. Use a world_size that divides "
+            f"{n}, or drop {n % world_size} sample(s)."
+        )
+    return world_size

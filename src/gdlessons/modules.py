@@ -100,7 +100,9 @@ def train_minibatch(
         loader = [(X_all, y_all)]
     else:
         shuffle = torch.Generator().manual_seed(seed)  # this run's own seeded shuffle
-        loader = DataLoader(TensorDataset(X_all, y_all), batch_size, shuffle=True, generator=shuffle)
+        loader = DataLoader(
+            TensorDataset(X_all, y_all), batch_size, shuffle=True, generator=shuffle
+        )
     step = 0
     for epoch in range(num_epochs):
         for X_batch, y_batch in loader:

@@ -113,7 +113,9 @@ def exercise(number: str, points: int) -> Callable[[Callable[..., str]], Callabl
                     signature.bind(*answers, **named)
                 except TypeError:  # too many or too few answers: say how to call it
                     wanted = ", ".join(signature.parameters)
-                    raise Wrong(f"check.{name} takes {wanted}: call check.{name}({wanted}).")
+                    raise Wrong(
+                        f"check.{name} takes {wanted}: call check.{name}({wanted})."
+                    ) from None
                 line = f"✓ Exercise {number}: right! {grader(*answers, **named)}"
             except NotAnswered as err:
                 status, line = "todo", f"… Exercise {number}: not answered yet. {err}"

@@ -31,8 +31,8 @@ from gdlessons.check.core import (
     vector,
     w_b,
 )
+from gdlessons.data import shard
 from gdlessons.numpy_gd import forward, mse_gradient
-from gdlessons.parallel import shard
 from gdlessons.train import train_numpy
 
 __all__ = ["ex06_1", "ex06_2", "ex06_3"]
