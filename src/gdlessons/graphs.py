@@ -1,9 +1,8 @@
 """Computation graphs drawn as trees: the loss at the top, the inputs at the bottom.
 
-``plot_graph`` draws any graph given its root and a function that lists a node's inputs (lesson
-02 draws its own ``Value`` objects with it); ``grad_fn_tree`` and ``plot_grad_fn_graph`` show the
-graph PyTorch records behind a tensor (lesson 03), with what each node computes. Arrows point the
-way ``backward()`` travels: from the loss down to the leaves.
+``plot_graph`` draws any graph from its root and a function that lists a node's inputs (lesson 02
+draws its own ``Value`` objects with it); ``grad_fn_tree`` and ``plot_grad_fn_graph`` show the
+graph PyTorch records behind a tensor (lesson 03). Arrows point the way ``backward()`` travels.
 """
 
 from __future__ import annotations
@@ -15,8 +14,9 @@ from matplotlib.axes import Axes
 
 from gdlessons.plots import OKABE_ITO, TICK, TITLE, check_ax
 
-__all__ = ["grad_fn_tree", "plot_grad_fn_graph", "plot_graph"]
+__all__ = ["grad_fn_tree", "plot_graph", "plot_grad_fn_graph"]
 
+# What each grad_fn node computes, and its local derivative.
 MEANING = {
     "MeanBackward0": "mean(.)          local derivative 1/n for each input",
     "SumBackward0": "sum(.)           local derivative 1",
@@ -27,19 +27,15 @@ MEANING = {
     "DivBackward0": "a / b",
     "MseLossBackward0": "mean((a - b) ** 2)",
     "AddmmBackward0": "X @ W.T + b (nn.Linear)",
-    "MmBackward0": "a @ b",
-    "TBackward0": "transpose",
-    "ViewBackward0": "reshape",
-    "ExpandBackward0": "broadcast",
 }
 
 
-def _tree(root: Any, children: Callable[[Any], Any], max_nodes: int = 60) -> list[tuple[int, Any]]:
-    """(depth, node) rows of the graph below ``root``, depth first (a shared input repeats)."""
+def _rows(root: Any, children: Callable[[Any], Any]) -> list[tuple[int, Any]]:
+    """(depth, node) rows of the tree below ``root``, depth first (a shared input repeats)."""
     rows: list[tuple[int, Any]] = []
 
     def visit(node: Any, depth: int) -> None:
-        if len(rows) < max_nodes:
+        if len(rows) < 60:
             rows.append((depth, node))
             for child in children(node):
                 visit(child, depth + 1)
@@ -59,79 +55,48 @@ def plot_graph(
 ) -> Axes:
     """Draw the graph below ``root`` as boxes and arrows, ``root`` at the top.
 
-    ``children(node)`` lists the nodes ``node`` was computed from, ``label(node)`` is the text of
-    its box; nodes that need no gradient (``needs_grad`` false: data, constants) are pale.
+    ``children(node)`` lists the nodes ``node`` was computed from and ``label(node)`` is the text
+    of its box; nodes that need no gradient (``needs_grad`` false: data, constants) are pale.
     """
-    ax = check_ax(ax)
-    rows = _tree(root, children)
+    ax, rows = check_ax(ax), _rows(root, children)
     parents: list[int | None] = []
-    stack: list[int] = []
     for i, (depth, _) in enumerate(rows):
-        del stack[depth:]
-        parents.append(stack[-1] if stack else None)
-        stack.append(i)
+        parents.append(next((j for j in range(i - 1, -1, -1) if rows[j][0] == depth - 1), None))
     # Leaves get one column each, left to right; a parent sits above the middle of its children.
-    kids = {i: [j for j, p in enumerate(parents) if p == i] for i in range(len(rows))}
-    xs = [0.0] * len(rows)
+    kids = [[j for j, p in enumerate(parents) if p == i] for i in range(len(rows))]
     leaves = [i for i in range(len(rows)) if not kids[i]]
-    for column, i in enumerate(leaves):
-        xs[i] = float(column)
+    xs = {i: float(column) for column, i in enumerate(leaves)}
     for i in reversed(range(len(rows))):
         if kids[i]:
             xs[i] = (xs[kids[i][0]] + xs[kids[i][-1]]) / 2
     for i, (depth, node) in enumerate(rows):
         dark = needs_grad(node)
-        box = {
-            "boxstyle": "round,pad=0.4",
-            "facecolor": OKABE_ITO[0] if dark else "0.9",
-            "edgecolor": "black" if dark else "0.5",
-        }
-        ax.text(
-            xs[i],
-            -depth,
-            label(node),
-            ha="center",
-            va="center",
-            fontsize=TICK,
-            zorder=3,
-            color="white" if dark else "black",
-            bbox=box,
-        )
+        box = {"boxstyle": "round,pad=0.4", "facecolor": OKABE_ITO[0] if dark else "0.9"}
+        text = {"ha": "center", "va": "center", "fontsize": TICK, "zorder": 3, "bbox": box}
+        ax.text(xs[i], -depth, label(node), color="white" if dark else "black", **text)
         if parents[i] is not None:
-            p = parents[i]
-            ax.annotate(
-                "",
-                xy=(xs[i], -depth + 0.3),
-                xytext=(xs[p], -rows[p][0] - 0.3),
-                arrowprops={"arrowstyle": "-|>", "color": "0.2", "lw": 1.5},
-            )
-    deepest = max(depth for depth, _ in rows)
+            arrow = {"arrowstyle": "-|>", "color": "0.2", "lw": 1.5}
+            start = (xs[parents[i]], -depth + 0.7)
+            ax.annotate("", xy=(xs[i], -depth + 0.3), xytext=start, arrowprops=arrow)
     ax.set_xlim(-0.6, len(leaves) - 0.4)
-    ax.set_ylim(-deepest - 0.55, 0.55)
+    ax.set_ylim(-max(depth for depth, _ in rows) - 0.55, 0.55)
     ax.set_axis_off()
     ax.set_title(title or "The graph, from the loss down: backward() walks it", fontsize=TITLE)
     return ax
 
 
 def _grad_fn(tensor: Any) -> Any:
-    node = getattr(tensor, "grad_fn", None)
-    if node is None:
+    if getattr(tensor, "grad_fn", None) is None:
         raise ValueError(
             "tensor has no grad_fn: it was not computed from a tensor with requires_grad=True "
             "(or it was computed under torch.no_grad()). Pass e.g. mse_loss(forward(X, w), y) "
             "with w = torch.tensor(0.0, requires_grad=True)."
         )
-    return node
+    return tensor.grad_fn
 
 
-def _next(node: Any) -> list[Any]:
+def _inputs(node: Any) -> list[Any]:
     return [] if node is None else [child for child, _ in node.next_functions]
-
-
-def _leaf_name(node: Any, names: Mapping[str, Any]) -> str:
-    var = getattr(node, "variable", None)
-    found = [name for name, tensor in names.items() if tensor is var]
-    return found[0] if found else "a parameter"
 
 
 def _describe(node: Any, names: Mapping[str, Any]) -> tuple[str, str]:
@@ -139,19 +104,18 @@ def _describe(node: Any, names: Mapping[str, Any]) -> tuple[str, str]:
     if node is None:
         return "(no grad_fn)", "a constant or data tensor: no gradient needed"
     kind = type(node).__name__
-    if kind == "AccumulateGrad":
-        name = _leaf_name(node, names)
-        return kind, f"leaf {name}: the gradient is added to {name}.grad"
-    return kind, MEANING.get(kind, "")
+    if kind != "AccumulateGrad":
+        return kind, MEANING.get(kind, "")
+    name = next((n for n, t in names.items() if t is getattr(node, "variable", None)), "a leaf")
+    return kind, f"leaf {name}: the gradient is added to {name}.grad"
 
 
 def grad_fn_tree(tensor: Any, names: Mapping[str, Any] | None = None) -> str:
     """The autograd graph behind ``tensor`` as an indented tree, each node with what it computes.
 
-    ``backward()`` walks this tree from the top (the loss) down to the leaves, multiplying local
-    derivatives (the chain rule). A leaf ``AccumulateGrad`` is where a gradient lands; pass
-    ``names={"w": w}`` to have it called ``w``. ``(no grad_fn)`` marks inputs that need no
-    gradient (the data, constants).
+    ``backward()`` walks it from the top (the loss) to the leaves, multiplying local derivatives.
+    ``AccumulateGrad`` is where a gradient lands (``names={"w": w}`` calls it ``w``);
+    ``(no grad_fn)`` marks inputs that need no gradient (data, constants).
 
     >>> import torch
     >>> w = torch.tensor(0.0, requires_grad=True)
@@ -161,9 +125,7 @@ def grad_fn_tree(tensor: Any, names: Mapping[str, Any] | None = None) -> str:
        ├─ AccumulateGrad   leaf w: the gradient is added to w.grad
        └─ (no grad_fn)     a constant or data tensor: no gradient needed
     """
-    rows = [
-        (depth, *_describe(node, names or {})) for depth, node in _tree(_grad_fn(tensor), _next)
-    ]
+    rows = [(d, *_describe(node, names or {})) for d, node in _rows(_grad_fn(tensor), _inputs)]
     heads = []
     for i, (depth, node, _) in enumerate(rows):
         prefix = ""
@@ -176,28 +138,16 @@ def grad_fn_tree(tensor: Any, names: Mapping[str, Any] | None = None) -> str:
     return "\n".join(f"{h:<{width}}{meaning}".rstrip() for h, (_, _, meaning) in zip(heads, rows))
 
 
-def plot_grad_fn_graph(
-    tensor: Any, names: Mapping[str, Any] | None = None, *, ax: Axes, title: str | None = None
-) -> Axes:
-    """The autograd graph behind ``tensor`` drawn as boxes and arrows, loss at the top.
-
-    Nodes that need a gradient are dark boxes; inputs that need none (data, constants) are pale.
-    """
+def plot_grad_fn_graph(tensor: Any, names: Mapping[str, Any] | None = None, *, ax: Axes) -> Axes:
+    """The graph of ``grad_fn_tree`` as boxes and arrows; data and constants are pale."""
 
     def label(node: Any) -> str:
-        kind, meaning = _describe(node, names or {})
-        if kind == "AccumulateGrad":
-            return f"AccumulateGrad\ninto {_leaf_name(node, names or {})}.grad"
         if node is None:
             return "(no grad_fn)\ndata / constant"
-        operation = meaning.split("  ")[0]  # "a * b" of "a * b    local derivative ..."
-        return f"{kind}\n{operation}" if operation else kind
+        kind, meaning = _describe(node, names or {})
+        if kind == "AccumulateGrad":
+            return f"AccumulateGrad\ninto {meaning.split(':')[0].removeprefix('leaf ')}.grad"
+        return f"{kind}\n{meaning.split('  ')[0]}".rstrip()
 
-    return plot_graph(
-        _grad_fn(tensor),
-        _next,
-        label,
-        ax=ax,
-        needs_grad=lambda n: n is not None,
-        title=title or "The grad_fn graph: backward() walks it from the top down",
-    )
+    title = "The grad_fn graph: backward() walks it from the top down"
+    return plot_graph(_grad_fn(tensor), _inputs, label, ax=ax, needs_grad=bool, title=title)
