@@ -13,7 +13,9 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = sorted(
+    p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+)
 PLOT_CALL = re.compile(r"^\s*(plt\.show\(\)|show\(|plots\.show\()", re.MULTILINE)
 
 
@@ -35,7 +37,9 @@ def test_there_are_lessons():
     assert len([p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]) >= 3
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
+)
 def test_every_code_cell_was_executed_in_order_with_outputs_stored(path):
     cells = code_cells(path)
     counts = [c.execution_count for c in cells]
@@ -44,14 +48,22 @@ def test_every_code_cell_was_executed_in_order_with_outputs_stored(path):
     assert sum(bool(c.outputs) for c in cells) >= len(cells) // 3, "outputs look stripped"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
+)
 def test_figures_are_stored_as_images_and_no_output_holds_a_changing_repr(path):
     for cell in code_cells(path):
         if PLOT_CALL.search(cell.source):
-            assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no image stored:\n{cell.source}"
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), (
+                f"no image stored:\n{cell.source}"
+            )
         for text in texts(cell):
-            assert not text.startswith("<Figure size"), f"figure repr stored instead of an image:\n{cell.source}"
-            assert not re.search(r"at 0x[0-9a-f]+", text), f"memory address in output:\n{cell.source}"
+            assert not text.startswith("<Figure size"), (
+                f"figure repr stored instead of an image:\n{cell.source}"
+            )
+            assert not re.search(r"at 0x[0-9a-f]+", text), (
+                f"memory address in output:\n{cell.source}"
+            )
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if "NBVAL_RAISES_EXCEPTION" not in cell.source:
             assert not errors, f"cell raised:\n{cell.source}"
@@ -63,23 +75,67 @@ MACHINE_DEPENDENT = [
     (re.compile(r"num_threads|get_num_threads|\bthreads?: \d+"), "a thread count"),
     (re.compile(r"cuda:\d|NVIDIA|GeForce"), "a device name"),
 ]
-RANDOM_USE = re.compile(r"np\.random\.(?!default_rng)|torch\.(randn?|randint|randperm|normal)\(|shuffle=True|nn\.Linear\((?![^)]*bias=False)")
+RANDOM_USE = re.compile(
+    r"np\.random\.(?!default_rng)|torch\.(randn?|randint|randperm|normal)\(|shuffle=True|nn\.Linear\((?![^)]*bias=False)"
+)
 SEEDED = re.compile(r"manual_seed\(\d+\)|default_rng\(\d+\)|seed=\d+|generator=")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
+)
 def test_no_output_depends_on_the_machine(path):
     for cell in code_cells(path):
         for text in texts(cell):
             for pattern, what in MACHINE_DEPENDENT:
-                assert not pattern.search(text), f"output shows {what}: {pattern.search(text)[0]!r}\n{cell.source}"
+                assert not pattern.search(text), (
+                    f"output shows {what}: {pattern.search(text)[0]!r}\n{cell.source}"
+                )
         for out in cell.outputs:
             if out.output_type == "stream" and out.name == "stderr":
                 pytest.fail(f"stored stderr output (a warning?): {out.text[:200]!r}\n{cell.source}")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
+)
 def test_every_cell_that_draws_random_numbers_seeds_them_itself(path):
     for cell in code_cells(path):
         if RANDOM_USE.search(cell.source) and not SEEDED.search(cell.source):
-            pytest.fail(f"this cell uses randomness without seeding it in the same cell:\n{cell.source}")
+            pytest.fail(
+                f"this cell uses randomness without seeding it in the same cell:\n{cell.source}"
+            )
+
+
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_lesson_shows_only_public_code_and_the_standard_figure_idiom(path):
+    """No private name of the package (module._name or `import _name`), no hand-made Figure."""
+    source = "\n".join(cell.source for cell in code_cells(path))
+    modules = set(re.findall(r"^from gdlessons(?:\.\w+)? import (.+)$", source, re.MULTILINE))
+    imported = {name.strip() for line in modules for name in line.split(",")} | {"gdlessons"}
+    private = [m for m in re.findall(r"\b(\w+)\._(?!_)\w+", source) if m in imported]
+    assert not private, f"a lesson uses private names of {sorted(set(private))}"
+    assert not re.search(r"import .*\b_(?!_)\w+", source), "a lesson imports a private name"
+    assert "matplotlib.figure" not in source and "Figure(" not in source, "use plt.subplots()"
+
+
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
+)
+def test_stored_figures_have_an_opaque_light_background(path):
+    import base64
+    import io
+
+    from matplotlib.image import imread
+
+    for cell in code_cells(path):
+        for out in cell.outputs:
+            if "image/png" in out.get("data", {}):
+                pixels = imread(io.BytesIO(base64.b64decode(out.data["image/png"])), format="png")
+                if pixels.shape[-1] == 4:
+                    assert pixels[..., 3].min() == 1.0, f"transparent figure in:\n{cell.source}"
+                corners = pixels[[0, 0, -1, -1], [0, -1, 0, -1], :3]
+                assert corners.min() > 0.9, f"figure background is not light in:\n{cell.source}"
