@@ -7,6 +7,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# nbgrader, Playwright, ruff: for tests and instructors (make test, exercises, check-render), not make run/lab.
+DEV_STAMP := $(VENV)/.installed-dev
 # The lesson kernels are started from this environment: its python must come first on PATH, and
 # PYTHONHASHSEED is fixed so that nothing a kernel prints depends on hash randomization.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -19,14 +21,15 @@ export OMP_NUM_THREADS := 1
 export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath build/hypothesis)
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
-# reveal.js and MathJax for the offline pages: installed from npm into build/vendor/, never committed.
+EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*_exercises.ipynb))
+# reveal.js for the decks and axe-core for check-render: from npm into build/vendor/, never committed.
 REVEAL_JS := reveal.js@5.2.1
-MATHJAX   := mathjax@3.2.2
+AXE_CORE  := axe-core@4.14.1
 VENDOR    := build/vendor
-VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(MATHJAX)
+VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(AXE_CORE)
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup run test lab clean distclean exercises
+.PHONY: help setup setup-dev run test lab clean distclean exercises
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,14 +41,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
-	$(PY) tools/run_lessons.py --out build/run --vendor $(VENDOR)/node_modules $(LESSONS)
+setup-dev: $(DEV_STAMP)  ## also the tools for tests and instructors (requirements-dev.txt)
 
-test: setup  ## unit tests, doctests, then nbval over every notebook (stored outputs must match)
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: setup  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
+	$(PY) tools/run_lessons.py --out build/run $(LESSONS)
+
+test: setup-dev  ## unit tests, doctests, then nbval over every notebook (stored outputs must match)
 	$(PY) -m pytest tests src
 	$(PY) -m pytest $(NBVAL) notebooks
 
-exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
+exercises: setup-dev  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py
 
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
@@ -63,32 +72,35 @@ clean:  ## remove build outputs and caches (keeps .venv)
 distclean: clean  ## also remove .venv
 	rm -rf $(VENV)
 
-# For instructors: the lessons as an offline HTML site and reveal.js slide decks, both made from the
-# committed notebooks (not re-executed), and a check that opens them in headless Chromium. reveal.js
-# and MathJax are installed from npm into build/vendor/ (never committed); every page loads them from
-# files next to it, so build/html/ and build/slides/ open from the file system with no network.
-EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*.ipynb))
+# For instructors: the lessons as an offline HTML site (Python only: the math is MathML) and
+# reveal.js decks, both made from the committed notebooks (not re-executed), and a check that opens
+# them in headless Chromium. reveal.js and axe-core come from npm into build/vendor/ (never
+# committed); the decks load reveal.js from a copy next to them, so everything opens offline.
 SOLUTIONS ?=
+ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (e.g. sudo apt-get install $(2)), then rerun" >&2; exit 1; }
 
 .PHONY: html slides check-render
 
 $(VENDOR_STAMP):
-	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	@command -v npm >/dev/null || { $(call ROOT_OR_HINT,make slides needs npm for reveal.js,npm); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
-	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(REVEAL_JS) $(MATHJAX)
+	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(REVEAL_JS) $(AXE_CORE)
 	@touch $@
 
-html: setup $(VENDOR_STAMP)  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
-	$(PY) tools/build_site.py html --out build/html --vendor $(VENDOR)/node_modules $(LESSONS) \
-		--extra $(EXERCISES) $(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*.ipynb)))
+html: setup  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
+	rm -rf build/html
+	$(PY) tools/build_site.py html --out build/html $(LESSONS) $(EXERCISES) \
+		$(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*_solutions.ipynb)))
 
-slides: setup $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html (offline)
-	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules $(LESSONS) \
-		--extra $(EXERCISES) --site ../html
+slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html (offline)
+	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules $(LESSONS) $(EXERCISES)
 
-check-render: setup html slides  ## check site and decks in headless Chromium (math, images, no network); PDFs in build/pdf
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render --pdf build/pdf $(LESSONS)
+check-render: setup-dev html slides  ## check site, decks (and build/run/html) in headless Chromium; PDFs in build/pdf
+	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,make check-render needs Debian's chromium,chromium); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render \
+		--pdf build/pdf $(LESSONS) $(EXERCISES) --links $(wildcard build/run/html)
 
 # Per-step cost of the trainers against a NumPy bandwidth floor, lesson wall times against a bare
 # kernel, the nbval run, and `make setup` from nothing: a table on stdout and in build/bench.md.
