@@ -99,8 +99,8 @@ slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides
 check-render: setup-dev html slides  ## check site, decks (and build/run/html) in headless Chromium; PDFs in build/pdf
 	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,make check-render needs Debian's chromium,chromium); \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render \
-		--pdf build/pdf $(LESSONS) $(EXERCISES) --links $(wildcard build/run/html)
+	$(PY) tools/check_render.py --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
+		--links $(wildcard build/run/html)
 
 # Per-step cost of the trainers against a NumPy bandwidth floor, lesson wall times against a bare
 # kernel, the nbval run, and `make setup` from nothing: a table on stdout and in build/bench.md.

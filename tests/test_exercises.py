@@ -24,7 +24,9 @@ CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(", re.MULTILINE)
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_exercises", ROOT / "tools" / "make_exercises.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -63,7 +65,9 @@ def test_every_exercise_set_belongs_to_a_lesson():
 def test_a_lesson_links_only_to_exercises_that_exist(lesson):
     for cell in read(lesson).cells:
         for link in re.findall(r"\((exercises/[^)]+\.ipynb)\)", cell.source):
-            assert (lesson.parent / link).exists(), f"{lesson.name} links to {link}, which does not exist"
+            assert (lesson.parent / link).exists(), (
+                f"{lesson.name} links to {link}, which does not exist"
+            )
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
@@ -72,12 +76,16 @@ def test_the_student_notebook_is_generated_from_the_solution(solution):
     committed = read(tool.exercise_path(solution))
     want = [(c.cell_type, c.source) for c in generated.cells]
     have = [(c.cell_type, c.source) for c in committed.cells]
-    assert have == want, "the student notebook drifted: run `make exercises` (edit the solution, never the exercise)"
+    assert have == want, (
+        "the student notebook drifted: run `make exercises` (edit the solution, never the exercise)"
+    )
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
 def test_every_answer_has_a_starter_and_no_solution_leaks(solution):
-    blocks = sum(c.source.count("### BEGIN SOLUTION") for c in read(solution).cells if c.cell_type == "code")
+    blocks = sum(
+        c.source.count("### BEGIN SOLUTION") for c in read(solution).cells if c.cell_type == "code"
+    )
     student = read(tool.exercise_path(solution))
     text = "\n".join(c.source for c in student.cells)
     code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
@@ -88,7 +96,12 @@ def test_every_answer_has_a_starter_and_no_solution_leaks(solution):
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
 def test_each_lesson_checks_every_exercise_of_its_own_once(solution):
-    used = [m for c in read(solution).cells if c.cell_type == "code" for m in CHECK_CALL.findall(c.source)]
+    used = [
+        m
+        for c in read(solution).cells
+        if c.cell_type == "code"
+        for m in CHECK_CALL.findall(c.source)
+    ]
     lessons = {name.split("_")[0] for name in used}  # exNN: the checks' number, not the file's
     assert len(lessons) == 1, f"{solution.name} calls the checks of several lessons: {sorted(used)}"
     prefix = f"{lessons.pop()}_"
@@ -146,8 +159,12 @@ def test_bad_markers_are_refused_with_the_notebook_and_cell(source):
 
 
 def test_a_written_answer_becomes_a_prompt_in_markdown():
-    source = "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
-    assert student(nbformat.v4.new_markdown_cell(source)) == ["Why?\n\n**Your answer:** *write it here.*\n\nNext."]
+    source = (
+        "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
+    )
+    assert student(nbformat.v4.new_markdown_cell(source)) == [
+        "Why?\n\n**Your answer:** *write it here.*\n\nNext."
+    ]
 
 
 def test_a_solution_notebook_must_be_named_solutions():

@@ -18,10 +18,10 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import build_site  # noqa: E402
-import check_render  # noqa: E402
-import run_lessons  # noqa: E402
-import tag_slides  # noqa: E402
+import build_site
+import check_render
+import run_lessons
+import tag_slides
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
@@ -46,7 +46,9 @@ def test_every_lesson_carries_slide_metadata(path):
         f"{len(missing)} of {len(types)} cells have no slide type (first: {missing[:5]}): "
         f"run .venv/bin/python tools/tag_slides.py {path.relative_to(ROOT)}"
     )
-    assert next(kind for kind in types if kind not in ("skip", "notes")) == "slide", "the first shown cell must open a slide"
+    assert next(kind for kind in types if kind not in ("skip", "notes")) == "slide", (
+        "the first shown cell must open a slide"
+    )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
@@ -73,12 +75,24 @@ def test_slides_follow_the_lesson_structure():
         code(""),
     ]
     assert tag_slides.slide_types(cells) == [
-        "slide", "skip", "slide", "fragment", "notes", "subslide", "fragment", "subslide", "skip", "skip",
+        "slide",
+        "skip",
+        "slide",
+        "fragment",
+        "notes",
+        "subslide",
+        "fragment",
+        "subslide",
+        "skip",
+        "skip",
     ]
 
 
 def test_a_cell_that_printed_something_is_never_skipped():
-    assert tag_slides.slide_types([md("# T"), code("import this", "The Zen of Python\n")]) == ["slide", "fragment"]
+    assert tag_slides.slide_types([md("# T"), code("import this", "The Zen of Python\n")]) == [
+        "slide",
+        "fragment",
+    ]
 
 
 def test_a_bad_slide_tag_names_the_allowed_types():
@@ -112,7 +126,12 @@ def test_tagging_is_idempotent_and_touches_only_slide_metadata(tmp_path, capsys)
 
 def fake_vendor(root: Path) -> Path:
     """Stand-ins for reveal.js from npm, so the decks can be built without npm."""
-    for name in ["dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "plugin/notes/notes.js"]:
+    for name in [
+        "dist/reveal.js",
+        "dist/reveal.css",
+        "dist/theme/white.css",
+        "plugin/notes/notes.js",
+    ]:
         (root / "reveal.js" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "reveal.js" / name).write_text("/* stand-in */")
     return root
@@ -127,7 +146,9 @@ def built(tmp_path_factory):
     """What make run / make html (student site), make html SOLUTIONS=1 and make slides write."""
     out = tmp_path_factory.mktemp("site")
     before = digest(ALL_NOTEBOOKS)
-    student = run_lessons.site_pages(LESSONS)  # make run's site; make html gives it the same notebooks
+    student = run_lessons.site_pages(
+        LESSONS
+    )  # make run's site; make html gives it the same notebooks
     build_site.build_html(student, out / "html")
     build_site.build_slides(student, out / "slides", fake_vendor(out / "vendor"))
     first = LESSONS[0].stem
@@ -154,7 +175,9 @@ def test_the_student_site_names_the_instructors_copy_instead_of_linking_solution
     text = exercises[0].read_text(encoding="utf-8")
     assert "solutions/" not in re.sub(r"<[^>]+>", "", text) or "(in the instructor's copy)" in text
     assert 'href="../solutions/' not in text
-    assert 'href="../solutions/' in next(iter(pages(built / "instructor" / "exercises"))).read_text()
+    assert (
+        'href="../solutions/' in next(iter(pages(built / "instructor" / "exercises"))).read_text()
+    )
 
 
 def test_the_index_links_every_lesson_and_its_exercises(built):
@@ -170,7 +193,9 @@ URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']|url\(\s*["']?([^"')]*)"
 def test_built_pages_and_decks_load_nothing_from_the_network_and_no_mathjax(built):
     for page in pages(built / "html") + pages(built / "slides"):
         text = page.read_text(encoding="utf-8")
-        remote = [u for u in (a or b for a, b in URL.findall(text)) if re.match(r"^(https?:)?//", u)]
+        remote = [
+            u for u in (a or b for a, b in URL.findall(text)) if re.match(r"^(https?:)?//", u)
+        ]
         assert not remote, f"{page.name} loads from the network: {remote}"
         assert "mathjax" not in text.lower(), f"{page.name} still loads MathJax"
         scripts = re.findall(r"<script[^>]*src=[\"']([^\"']+)", text)
@@ -237,13 +262,17 @@ def test_math_inside_code_is_left_alone_and_bad_tex_is_named():
 def figure_cell(alt, n=2):
     cell = nbformat.v4.new_code_cell("show(fig)", metadata={"alt": alt} if alt else {})
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png}) for _ in range(n)]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png}) for _ in range(n)
+    ]
     return cell
 
 
 def test_figures_carry_their_alt_text_into_pages_and_decks(tmp_path):
-    alts = ["Loss against epoch on a log scale: a straight line, so it falls geometrically.",
-            "The fitted line y = 1.606 x lies below all four points: ten epochs are not enough."]
+    alts = [
+        "Loss against epoch on a log scale: a straight line, so it falls geometrically.",
+        "The fitted line y = 1.606 x lies below all four points: ten epochs are not enough.",
+    ]
     nb = nbformat.v4.new_notebook(cells=[md("# 01 · A lesson"), figure_cell(alts)])
     nb.metadata.language_info = {"name": "python", "version": "3.11.7"}
     nbformat.write(nb, tmp_path / "01_a.ipynb")
@@ -258,37 +287,58 @@ def test_figures_carry_their_alt_text_into_pages_and_decks(tmp_path):
 
 @pytest.mark.parametrize(
     "alt, why",
-    [(None, "no alt text"), ("Image", "generic alt text 'Image'"), ("plot", "generic"),
-     ("figure_3.png", "generic"), (["A sentence of eight words about the figure."], "figure 2")],
+    [
+        (None, "no alt text"),
+        ("Image", "generic alt text 'Image'"),
+        ("plot", "generic"),
+        ("figure_3.png", "generic"),
+        (["A sentence of eight words about the figure."], "figure 2"),
+    ],
 )
 def test_a_missing_or_generic_alt_text_names_the_cell(alt, why):
     nb = nbformat.v4.new_notebook(cells=[md("# T"), figure_cell(alt)])
     problems = alt_problems(nb, "01_a.ipynb")
-    assert problems and why in "\n".join(problems) and problems[0].startswith("01_a.ipynb cell 1 (show(fig))")
+    assert (
+        problems
+        and why in "\n".join(problems)
+        and problems[0].startswith("01_a.ipynb cell 1 (show(fig))")
+    )
 
 
 def alt_problems(nb, name):
     """One line per figure without a real alt text: notebook, cell index, first code line."""
     return [
         f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {build_site.alt_issue(alt)}"
-        for i, c in enumerate(nb.cells) if c.cell_type == "code"
-        for k, (_, alt) in enumerate(build_site.figures(c)) if build_site.alt_issue(alt)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for k, (_, alt) in enumerate(build_site.figures(c))
+        if build_site.alt_issue(alt)
     ]
 
 
-@pytest.mark.xfail(reason="issue 18: the lessons' figure cells carry no 'alt' metadata yet", strict=False)
+@pytest.mark.xfail(
+    reason="issue 18: the lessons' figure cells carry no 'alt' metadata yet", strict=False
+)
 def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
-    problems = [p for path in LESSONS for p in alt_problems(nbformat.read(path, as_version=4), path.name)]
+    problems = [
+        p for path in LESSONS for p in alt_problems(nbformat.read(path, as_version=4), path.name)
+    ]
     assert not problems, (
         f"{len(problems)} figures need a code-cell metadata 'alt' (a sentence: what the figure shows "
-        "and what to notice; a list of them when the cell shows several figures):\n" + "\n".join(problems)
+        "and what to notice; a list of them when the cell shows several figures):\n"
+        + "\n".join(problems)
     )
 
 
 def test_links_between_lessons_point_at_the_built_pages():
-    targets = {"02_b.ipynb": "02_b.html", "exercises/02_b_exercises.ipynb": "exercises/02_b_exercises.html"}
-    page = ('<a href="02_b.ipynb">next</a> <a href="exercises/02_b_exercises.ipynb#q1">practise</a> '
-            '<a href="https://x.org/a.ipynb">w</a> <a href="solutions/02_b_solutions.ipynb">solved</a>')
+    targets = {
+        "02_b.ipynb": "02_b.html",
+        "exercises/02_b_exercises.ipynb": "exercises/02_b_exercises.html",
+    }
+    page = (
+        '<a href="02_b.ipynb">next</a> <a href="exercises/02_b_exercises.ipynb#q1">practise</a> '
+        '<a href="https://x.org/a.ipynb">w</a> <a href="solutions/02_b_solutions.ipynb">solved</a>'
+    )
     assert build_site.link_notebooks(page, "01_a.ipynb", targets) == (
         '<a href="02_b.html">next</a> <a href="exercises/02_b_exercises.html#q1">practise</a> '
         '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em>'
@@ -296,13 +346,20 @@ def test_links_between_lessons_point_at_the_built_pages():
 
 
 def test_the_link_checker_finds_missing_files_and_anchors(tmp_path):
-    (tmp_path / "a.html").write_text('<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
-                                     '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">')
-    assert check_render.broken_links(tmp_path) == [f"{tmp_path}/a.html: b.html", f"{tmp_path}/a.html: #nowhere"]
+    (tmp_path / "a.html").write_text(
+        '<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
+        '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">'
+    )
+    assert check_render.broken_links(tmp_path) == [
+        f"{tmp_path}/a.html: b.html",
+        f"{tmp_path}/a.html: #nowhere",
+    ]
 
 
 def test_the_browser_check_runs_chromium_without_network_services():
-    assert {"--no-sandbox", "--disable-quic", "--disable-background-networking"} <= set(check_render.CHROMIUM_FLAGS)
+    assert {"--no-sandbox", "--disable-quic", "--disable-background-networking"} <= set(
+        check_render.CHROMIUM_FLAGS
+    )
     assert check_render.LOCAL == ("file:", "data:", "blob:", "about:")
 
 
@@ -328,8 +385,10 @@ def test_make_lab_has_rise_for_live_slides():
 
 def test_instructor_targets_depend_on_setup_and_make_run_needs_no_npm_or_dev_tools():
     makefile = (ROOT / "Makefile").read_text()
-    deps = {t: re.search(rf"^{t}:([^#\n]*)", makefile, re.MULTILINE).group(1).split() for t in
-            ("html", "slides", "check-render", "run", "lab")}
+    deps = {
+        t: re.search(rf"^{t}:([^#\n]*)", makefile, re.MULTILINE).group(1).split()
+        for t in ("html", "slides", "check-render", "run", "lab")
+    }
     for target in ("html", "slides", "check-render"):
         assert {"setup", "setup-dev"} & set(deps[target]), f"make {target} must depend on setup"
     assert deps["run"] == ["setup"] and deps["lab"] == ["setup"] and deps["html"] == ["setup"]

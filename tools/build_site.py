@@ -2,8 +2,6 @@
 
 nbconvert and tools/site_templates/ do the work: math becomes MathML at build time (latex2mathml),
 figures get their cell's "alt" metadata, and a link to a notebook not built becomes text.
-
-    python tools/build_site.py html --out build/html notebooks/[0-9]*.ipynb notebooks/exercises/*
 """
 
 from __future__ import annotations
@@ -30,6 +28,8 @@ __all__ += ["markdown2html", "page_names", "tex_to_mathml"]
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 PINS = re.findall(r"(?m)^(torch|numpy|matplotlib)==(\S+)", REQUIREMENTS.read_text())
+TITLE = "Gradient descent, step by step"
+IMAGES = {"image/png", "image/jpeg"}
 VARIANT = re.compile(r'<mi mathvariant="(double-struck|script|bold)">([A-Za-z])</mi>')
 
 
@@ -79,9 +79,7 @@ def figures(cell: NotebookNode) -> list[tuple[NotebookNode, str | None]]:
     """A code cell's image outputs, each with its alt text: metadata "alt", a str or a list."""
     alt = cell.metadata.get("alt")
     alts = [alt] if isinstance(alt, str) else list(alt or [])
-    images = [
-        o for o in cell.get("outputs", []) if any(k[:6] == "image/" for k in o.get("data", {}))
-    ]
+    images = [o for o in cell.get("outputs", []) if IMAGES & o.get("data", {}).keys()]
     return [(o, alts[k] if k < len(alts) else None) for k, o in enumerate(images)]
 
 
@@ -89,11 +87,15 @@ def alt_issue(alt: str | None) -> str | None:
     """Why an alt text does not describe its figure (None when it may).
 
     >>> alt_issue("figure_1.png")
-    "generic alt text 'figure_1.png': say what the figure shows and what to notice"
+    "generic alt text 'figure_1.png': say what it shows, what to notice"
     """
-    generic = not alt or len(alt.split()) < 5 or alt.startswith("No description has been")
-    what = f"generic alt text {alt!r}" if alt else "no alt text"
-    return f"{what}: say what the figure shows and what to notice" if generic else None
+    if not alt or alt.startswith("No description has been"):  # nbconvert's stand-in
+        return "no alt text: say what the figure shows and what to notice"
+    return (
+        f"generic alt text {alt!r}: say what it shows, what to notice"
+        if len(alt.split()) < 5
+        else None
+    )
 
 
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
@@ -126,23 +128,18 @@ def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
 
 
 def _render(
-    exporter: HTMLExporter,
-    nb: NotebookNode,
-    name: str,
-    folder: Path,
-    out: Path,
-    targets: dict[str, str],
+    exporter: HTMLExporter, nb: NotebookNode, name: str, src: Path, out: Path, targets: dict
 ) -> str:
-    """Render `nb` (notebook `name`, in `folder`) to out/targets[name]; return its title."""
+    """Render `nb` (notebook `name`, from folder `src`) to out/targets[name]; return its title."""
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = (re.findall(r"(?m)^# (.+)", md) or [name])[0].strip()
     nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
     here = posixpath.dirname(targets[name]) or "."
     gd = {"index": posixpath.relpath("index.html", here), "pins": PINS}
     try:
-        page = exporter.from_notebook_node(nb, {"metadata": {"path": str(folder)}, "gd": gd})[0]
+        page = exporter.from_notebook_node(nb, {"metadata": {"path": str(src)}, "gd": gd})[0]
     except ValueError as err:
-        raise SystemExit(f"{folder / name}: {err}") from None
+        raise SystemExit(f"{src / posixpath.basename(name)}: {err}") from None
     (out / targets[name]).parent.mkdir(parents=True, exist_ok=True)
     (out / targets[name]).write_text(link_notebooks(page, name, targets), encoding="utf-8")
     return title
@@ -151,14 +148,11 @@ def _render(
 def _exporter(cls: type[HTMLExporter], template: str, **traits: object) -> HTMLExporter:
     alt = {"alt": lambda output, cell: {id(o): a for o, a in figures(cell)}.get(id(output))}
     filters = {"markdown2html": markdown2html, **alt}
-    return cls(
-        template_file=template, extra_template_paths=[str(TEMPLATES)], filters=filters, **traits
-    )
+    paths = [str(TEMPLATES)]
+    return cls(template_file=template, extra_template_paths=paths, filters=filters, **traits)
 
 
-def build_html(
-    pages: dict[str, Path], out: Path, title: str = "Gradient descent, step by step"
-) -> None:
+def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
     """Write a page per notebook (named as by `page_names`) and out/index.html.
 
     The index lists the top-level notebooks (lessons), each with the notebooks in sub-folders
@@ -185,10 +179,9 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
     """
     if not (vendor / "reveal.js/dist/reveal.js").is_file():
         raise SystemExit(f"--vendor {vendor}: no reveal.js/dist/reveal.js; run `make slides`")
-    ignore = shutil.ignore_patterns("css", "js", "*.html", "*.md", "*.json")
-    shutil.copytree(
-        vendor / "reveal.js", out / "_static/reveal.js", dirs_exist_ok=True, ignore=ignore
-    )
+    skip = shutil.ignore_patterns("css", "js", "*.html", "*.md", "*.json")
+    dst = out / "_static/reveal.js"
+    shutil.copytree(vendor / "reveal.js", dst, dirs_exist_ok=True, ignore=skip)
     reveal = {"reveal_url_prefix": "_static/reveal.js", "reveal_theme": "white"}
     exporter = _exporter(SlidesExporter, "slides.html.j2", template_name="reveal", **reveal)
     targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}

@@ -2,7 +2,7 @@
 
 Every page: MathML and no raw TeX; all figures shown, loaded, with a real alt text; no script or
 console error; no request off the machine; Tab reaches a visible focus first (a lesson's skip
-link); no serious or critical axe-core violation (all of them: SHOTS/axe.md). The index links every
+link); no serious or critical axe-core violation (all: build/render/axe.md). The index links every
 lesson; a deck starts and moves with the arrow keys. Every link in the built folders resolves.
 """
 
@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-
 CHROMIUM_FLAGS += ["--disable-background-networking", "--disable-component-update"]
 LOCAL = ("file:", "data:", "blob:", "about:")  # the only URLs a page may request
 AXE = "build/vendor/node_modules/axe-core/axe.min.js"
+SHOTS, PDFS = Path("build/render"), Path("build/pdf")  # screenshots and axe.md; printed lessons
 REPORT_JS = r"""() => {
   const tex = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode())
@@ -67,7 +68,7 @@ def broken_links(folder: Path) -> list[str]:
     return broken
 
 
-def check_page(browser, path: Path, shots: Path, expect: dict) -> tuple[dict, list[str]]:
+def check_page(browser, path: Path, expect: dict) -> tuple[dict, list[str]]:
     """Load `path`, screenshot (and print) it; return (what it found, the problems)."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     urls, problems = [], []
@@ -106,29 +107,12 @@ def check_page(browser, path: Path, shots: Path, expect: dict) -> tuple[dict, li
         f"Tab reaches {focus}, not the skip link": not deck and "gd-skip" not in focus[1],
     }
     problems += [why for why, bad in checks.items() if bad]
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=shots / f"{path.stem}.png")
+    page.screenshot(path=SHOTS / f"{path.stem}.png")
     if expect.get("pdf"):
-        expect["pdf"].parent.mkdir(parents=True, exist_ok=True)
         margin = dict.fromkeys(("top", "bottom", "left", "right"), "1cm")
-        page.pdf(path=expect["pdf"], format="A4", print_background=True, margin=margin)
+        page.pdf(path=PDFS / f"{path.stem}.pdf", format="A4", print_background=True, margin=margin)
     page.close()
     return r, problems
-
-
-def _pages(args: argparse.Namespace) -> dict[Path, dict]:
-    """What to open, and what each page must show."""
-    names = page_names(args.notebooks)
-    pages = {args.html / "index.html": {"links": [f"{n[:-6]}.html" for n in names if "/" not in n]}}
-    for name, notebook in names.items():
-        cells = read(notebook, as_version=4).cells
-        expect = {"images": sum(len(figures(c)) for c in cells)}
-        expect["math"] = any("$" in c.source for c in cells if c.cell_type == "markdown")
-        pdf = {"pdf": args.pdf / f"{name[:-6]}.pdf"} if "/" not in name else {}
-        pages[args.html / f"{name[:-6]}.html"] = {**expect, **pdf}
-        if "/" not in name:
-            pages[args.slides / f"{name[:-6]}.slides.html"] = {**expect, "deck": True}
-    return pages
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,8 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--html", type=Path, default=Path("build/html"))
     parser.add_argument("--slides", type=Path, default=Path("build/slides"))
     parser.add_argument("--links", nargs="*", type=Path, default=[], help="more folders to check")
-    parser.add_argument("--shots", type=Path, default=Path("build/render"))
-    parser.add_argument("--pdf", type=Path, default=Path("build/pdf"), help="lessons printed, A4")
     args = parser.parse_args(argv)
     if "GD_NETNS" not in os.environ:  # run again, in a network namespace of its own
         netns = subprocess.run(["unshare", "-n", "true"], check=False, capture_output=True)
@@ -148,31 +130,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.execvp("unshare", ["unshare", "-n", sys.executable, *sys.argv])
     from playwright.sync_api import sync_playwright
 
-    pages = _pages(args)
+    names = page_names(args.notebooks)
+    pages = {args.html / "index.html": {"links": [f"{n[:-6]}.html" for n in names if "/" not in n]}}
+    for name, notebook in names.items():
+        cells = read(notebook, as_version=4).cells
+        expect = {"images": sum(len(figures(c)) for c in cells)}
+        expect["math"] = any("$" in c.source for c in cells if c.cell_type == "markdown")
+        pages[args.html / f"{name[:-6]}.html"] = {**expect, "pdf": "/" not in name}
+        if "/" not in name:
+            pages[args.slides / f"{name[:-6]}.slides.html"] = {**expect, "deck": True}
     if missing := [str(p) for p in [*pages, Path(AXE), Path(CHROMIUM)] if not p.is_file()]:
         print(f"missing {', '.join(missing)}: run make html slides check-render", file=sys.stderr)
         return 1
     print(f"{CHROMIUM}: {os.environ['GD_NETNS']}; every request is checked")
+    for folder in (SHOTS, PDFS):
+        folder.mkdir(parents=True, exist_ok=True)
     failed, axe = 0, ["| page | rule | impact | count | first target |", "|---|---|---|---:|---|"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for path, expect in pages.items():
-            r, problems = check_page(browser, path, args.shots, expect)
+            r, problems = check_page(browser, path, expect)
             failed += bool(problems)
-            v = r["axe"]
-            axe += [
-                f"| {path} | {x['id']} | {x['impact']} | {len(x['nodes'])} | "
-                f"`{x['nodes'][0]['target']}` |"
-                for x in v
-            ] or [f"| {path} | none | | 0 | |"]
-            impacts = dict(Counter(x["impact"] for x in v)) or "none"
+            for x in r["axe"] or [{"id": "none", "impact": "", "nodes": []}]:
+                first = x["nodes"][0]["target"] if x["nodes"] else ""
+                axe.append(f"| {path} | {x['id']} | {x['impact']} | {len(x['nodes'])} | {first} |")
+            impacts = dict(Counter(x["impact"] for x in r["axe"])) or "none"
             print(f"{'FAIL' if problems else 'ok  '} {path}  axe: {impacts}")
             print("".join(f"       {problem}\n" for problem in problems), end="")
         browser.close()
-    (args.shots / "axe.md").write_text("# axe-core violations\n\n" + "\n".join(axe) + "\n")
+    (SHOTS / "axe.md").write_text("# axe-core violations\n\n" + "\n".join(axe) + "\n")
     broken = [link for d in [args.html, args.slides, *args.links] for link in broken_links(d)]
     print("".join(f"FAIL broken link: {link}\n" for link in broken), end="")
-    print(f"screenshots, axe.md: {args.shots}/; lessons printed to A4 PDFs: {args.pdf}/")
+    print(f"screenshots and axe.md in {SHOTS}/, the lessons printed to A4 PDFs in {PDFS}/")
     print(f"check-render: {len(pages) - failed} passed, {failed + len(broken)} failed")
     return 1 if failed or broken else 0
 

@@ -1,12 +1,8 @@
-"""Write the student exercise notebooks from the worked solutions, so the two never drift.
+"""Write notebooks/exercises/NN_name_exercises.ipynb from notebooks/solutions/NN_name_solutions.ipynb.
 
-notebooks/solutions/NN_name_solutions.ipynb -> notebooks/exercises/NN_name_exercises.ipynb:
 nbgrader's ClearSolutions turns each `### BEGIN SOLUTION` ... `### END SOLUTION` block (inside a
 function, so the notebook still runs) into `# YOUR CODE HERE` + `raise NotImplementedError`, and
-each `<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` into a prompt; nbconvert's
-ClearOutputPreprocessor clears outputs; both notebooks are executed. --check: exit 1 if stale.
-
-    python tools/make_exercises.py [--check] [notebooks/solutions/NN_name_solutions.ipynb ...]
+`<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` into a prompt; then both are executed.
 """
 
 from __future__ import annotations
@@ -94,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             execute(solution, path.parent)
             nbformat.write(solution, path)
             student = student_notebook(solution, path.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
             execute(student, target.parent)
             nbformat.write(student, target)
             print(f"wrote {path} and {target}")
@@ -101,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"make_exercises: {err}\n")
     if stale:
         print(
-            "stale: run `make exercises` (edit the solution, never the exercise)", file=sys.stderr
+            "stale: run `make exercises` (edit the solutions, never the exercises)", file=sys.stderr
         )
     return 1 if stale else 0
 
