@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# nbgrader, Playwright, ruff: for tests and instructors (make test, exercises, check-render), not make run/lab.
+# nbgrader, Playwright, ruff: for make test, exercises and check-render; make run/lab need none.
 DEV_STAMP := $(VENV)/.installed-dev
 # The lesson kernels are started from this environment: its python must come first on PATH, and
 # PYTHONHASHSEED is fixed so that nothing a kernel prints depends on hash randomization.
@@ -22,7 +22,7 @@ export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath build/hypothesis)
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*_exercises.ipynb))
-# reveal.js for the decks and axe-core for check-render: from npm into build/vendor/, never committed.
+# reveal.js (decks) and axe-core (check-render): from npm into build/vendor/, never committed.
 REVEAL_JS := reveal.js@5.2.1
 AXE_CORE  := axe-core@4.14.1
 VENDOR    := build/vendor
@@ -47,7 +47,7 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-run: setup  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
+run: setup  ## execute every lesson into build/run/ (notebooks + offline HTML); notebooks/ untouched
 	$(PY) tools/run_lessons.py --out build/run $(LESSONS)
 
 test: setup-dev  ## unit tests, doctests, then nbval over every notebook (stored outputs must match)
@@ -77,7 +77,9 @@ distclean: clean  ## also remove .venv
 # them in headless Chromium. reveal.js and axe-core come from npm into build/vendor/ (never
 # committed); the decks load reveal.js from a copy next to them, so everything opens offline.
 SOLUTIONS ?=
-ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (e.g. sudo apt-get install $(2)), then rerun" >&2; exit 1; }
+# Root installs a missing npm/chromium with apt-get; anyone else gets a one-line hint.
+ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (sudo apt-get install $(2))" >&2; \
+	exit 1; }
 
 .PHONY: html slides check-render
 
@@ -85,7 +87,8 @@ $(VENDOR_STAMP):
 	@command -v npm >/dev/null || { $(call ROOT_OR_HINT,make slides needs npm for reveal.js,npm); \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
-	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(REVEAL_JS) $(AXE_CORE)
+	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+		$(REVEAL_JS) $(AXE_CORE)
 	@touch $@
 
 html: setup  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
@@ -93,11 +96,12 @@ html: setup  ## the lessons as a static site: build/html/index.html (offline; SO
 	$(PY) tools/build_site.py html --out build/html $(LESSONS) $(EXERCISES) \
 		$(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*_solutions.ipynb)))
 
-slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html (offline)
-	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules $(LESSONS) $(EXERCISES)
+slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html
+	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules \
+		$(LESSONS) $(EXERCISES)
 
-check-render: setup-dev html slides  ## check site, decks (and build/run/html) in headless Chromium; PDFs in build/pdf
-	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,make check-render needs Debian's chromium,chromium); \
+check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
+	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,check-render needs Debian's chromium,chromium); \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PY) tools/check_render.py --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
 		--links $(wildcard build/run/html)

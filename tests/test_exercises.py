@@ -130,9 +130,12 @@ def student(*cells):
 
 
 def test_a_solution_block_becomes_a_starter_at_its_indentation():
-    source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n\n\nprint('kept')"
-    assert student(nbformat.v4.new_code_cell(source)) == [
-        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\nprint('kept')"
+    source = (
+        "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
+    )
+    starter = "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError\n"
+    assert student(nbformat.v4.new_code_cell(source + "\n\nprint('kept')")) == [
+        starter + "\n\nprint('kept')"
     ]
 
 
@@ -146,10 +149,10 @@ def test_the_student_notebook_has_no_outputs():
 @pytest.mark.parametrize(
     "source",
     [
-        "### BEGIN SOLUTION\nlr = 0.1\n### END SOLUTION",  # a top-level raise would stop the notebook
+        "### BEGIN SOLUTION\nlr = 0.1\n### END SOLUTION",  # a top-level raise stops the notebook
         "def f():\n    ### BEGIN SOLUTION\n    return 1",
         "def f():\n    return 1\n    ### END SOLUTION",
-        "def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n    ### END SOLUTION",
+        "def f():\n" + "    ### BEGIN SOLUTION\n" * 2 + "    ### END SOLUTION\n" * 2,
     ],
     ids=["top_level", "no_end", "no_begin", "nested"],
 )

@@ -261,7 +261,10 @@ def test_math_inside_code_is_left_alone_and_bad_tex_is_named():
 
 def figure_cell(alt, n=2):
     cell = nbformat.v4.new_code_cell("show(fig)", metadata={"alt": alt} if alt else {})
-    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    png = (  # 1x1 pixel
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+        "AAAABJRU5ErkJggg=="
+    )
     cell.outputs = [
         nbformat.v4.new_output("display_data", data={"image/png": png}) for _ in range(n)
     ]
@@ -308,11 +311,11 @@ def test_a_missing_or_generic_alt_text_names_the_cell(alt, why):
 def alt_problems(nb, name):
     """One line per figure without a real alt text: notebook, cell index, first code line."""
     return [
-        f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {build_site.alt_issue(alt)}"
+        f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {issue}"
         for i, c in enumerate(nb.cells)
         if c.cell_type == "code"
         for k, (_, alt) in enumerate(build_site.figures(c))
-        if build_site.alt_issue(alt)
+        if (issue := build_site.alt_issue(alt))
     ]
 
 
@@ -324,8 +327,8 @@ def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
         p for path in LESSONS for p in alt_problems(nbformat.read(path, as_version=4), path.name)
     ]
     assert not problems, (
-        f"{len(problems)} figures need a code-cell metadata 'alt' (a sentence: what the figure shows "
-        "and what to notice; a list of them when the cell shows several figures):\n"
+        f"{len(problems)} figures need a code-cell metadata 'alt' (a sentence: what the figure "
+        "shows and what to notice; a list of them when the cell shows several figures):\n"
         + "\n".join(problems)
     )
 
@@ -364,7 +367,10 @@ def test_the_browser_check_runs_chromium_without_network_services():
 
 
 def test_kernels_our_tools_start_talk_over_ipc_and_never_warn_about_tcp(tmp_path, capfd):
-    source = "from ipykernel.connect import get_connection_info\nprint(get_connection_info(unpack=True)['transport'])"
+    source = (
+        "from ipykernel.connect import get_connection_info\n"
+        "print(get_connection_info(unpack=True)['transport'])"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     run_lessons.execute(nb, tmp_path, timeout=60)
     assert nb.cells[0].outputs[0].text == "ipc\n"

@@ -111,8 +111,8 @@ def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
 def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
     """Point links to notebooks at their pages (`targets`); one to a notebook not built is text.
 
-    >>> link_notebooks('<a href="../01_a.ipynb#top">back</a>', "e/e.ipynb", {"01_a.ipynb": "01.html"})
-    '<a href="../01.html#top">back</a>'
+    >>> link_notebooks('<a href="../01_a.ipynb#top">b</a>', "e/e.ipynb", {"01_a.ipynb": "01.html"})
+    '<a href="../01.html#top">b</a>'
     >>> link_notebooks('<a href="solutions/01_a.ipynb">solved</a>', "01_a.ipynb", {})
     "solved <em>(in the instructor's copy)</em>"
     """

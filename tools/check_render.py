@@ -39,7 +39,8 @@ REPORT_JS = r"""() => {
         && /\$[^$]+\$|\$\$|\\[A-Za-z]{2,}/.test(n.nodeValue)) tex.push(n.nodeValue.trim());
   const imgs = [...document.images];
   return {math: document.querySelectorAll('math').length, tex: tex.slice(0, 3),
-    alts: imgs.map((i) => i.getAttribute('alt')), broken: imgs.filter((i) => !i.naturalWidth).length,
+    alts: imgs.map((i) => i.getAttribute('alt')),
+    broken: imgs.filter((i) => !i.naturalWidth).length,
     links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
     slides: window.Reveal ? Reveal.getTotalSlides() : 0};
 }"""

@@ -1,4 +1,4 @@
-"""Write notebooks/exercises/NN_name_exercises.ipynb from notebooks/solutions/NN_name_solutions.ipynb.
+"""Write the exercises, notebooks/exercises/NN_name_exercises.ipynb, from the solutions.
 
 nbgrader's ClearSolutions turns each `### BEGIN SOLUTION` ... `### END SOLUTION` block (inside a
 function, so the notebook still runs) into `# YOUR CODE HERE` + `raise NotImplementedError`, and
