@@ -172,12 +172,11 @@ def test_the_student_site_names_the_instructors_copy_instead_of_linking_solution
     exercises = pages(built / "html" / "exercises")
     assert len(exercises) == len(list((ROOT / "notebooks" / "exercises").glob("[0-9]*.ipynb")))
     assert not (built / "html" / "solutions").exists()
-    text = exercises[0].read_text(encoding="utf-8")
-    assert "solutions/" not in re.sub(r"<[^>]+>", "", text) or "(in the instructor's copy)" in text
-    assert 'href="../solutions/' not in text
-    assert (
-        'href="../solutions/' in next(iter(pages(built / "instructor" / "exercises"))).read_text()
-    )
+    for page in exercises:
+        text = page.read_text(encoding="utf-8")
+        assert "(in the instructor's copy)" in text and 'href="../solutions/' not in text
+    instructor = pages(built / "instructor" / "exercises")[0].read_text(encoding="utf-8")
+    assert 'href="../solutions/' in instructor and "(in the instructor's copy)" not in instructor
 
 
 def test_the_index_links_every_lesson_and_its_exercises(built):

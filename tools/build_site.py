@@ -109,7 +109,7 @@ def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
 
 
 def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
-    """Point links to notebooks at their pages (`targets`); one to a notebook not built is text.
+    """Point links to notebooks at their pages (`targets`); a link to one not built becomes text.
 
     >>> link_notebooks('<a href="../01_a.ipynb#top">b</a>', "e/e.ipynb", {"01_a.ipynb": "01.html"})
     '<a href="../01.html#top">b</a>'
@@ -120,8 +120,9 @@ def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
 
     def repl(m: re.Match[str]) -> str:
         target = targets.get(posixpath.normpath(posixpath.join(folder, m[1])))
-        if target is None:
-            return f"{m[4]} <em>(in the instructor's copy)</em>"
+        if target is None:  # the student site leaves the solutions out
+            where = "in the instructor's copy" if "solutions" in m[1] else "not in this copy"
+            return f"{m[4]} <em>({where})</em>"
         return f'<a href="{posixpath.relpath(target, folder or ".")}{m[2] or ""}"{m[3]}>{m[4]}</a>'
 
     return re.sub(r'(?s)<a href="([^"#:]+\.ipynb)(#[^"]*)?"([^>]*)>(.*?)</a>', repl, page)

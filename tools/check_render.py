@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -125,9 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--links", nargs="*", type=Path, default=[], help="more folders to check")
     args = parser.parse_args(argv)
     if "GD_NETNS" not in os.environ:  # run again, in a network namespace of its own
-        netns = subprocess.run(["unshare", "-n", "true"], check=False, capture_output=True)
-        os.environ["GD_NETNS"] = "no network" if netns.returncode == 0 else "network on"
-        if netns.returncode == 0:
+        test = ["unshare", "-n", "true"]
+        ok = (
+            shutil.which("unshare")
+            and not subprocess.run(test, check=False, capture_output=True).returncode
+        )
+        os.environ["GD_NETNS"] = "no network" if ok else "network on"
+        if ok:
             os.execvp("unshare", ["unshare", "-n", sys.executable, *sys.argv])
     from playwright.sync_api import sync_playwright
 
