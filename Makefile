@@ -7,7 +7,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEV_STAMP := $(VENV)/.installed-dev  # requirements-dev.txt: tests and checks, not needed by students
+# nbgrader, Playwright, ruff, xdist: for make test, exercises and the checks; make run/lab need none.
+DEV_STAMP := $(VENV)/.installed-dev
 # The lesson kernels are started from this environment: its python must come first on PATH, and
 # PYTHONHASHSEED is fixed so that nothing a kernel prints depends on hash randomization.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -20,14 +21,15 @@ export OMP_NUM_THREADS := 1
 export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath build/hypothesis)
 
 LESSONS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
-# reveal.js and MathJax for the offline pages: installed from npm into build/vendor/, never committed.
+EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*_exercises.ipynb))
+# reveal.js (decks) and axe-core (check-render): from npm into build/vendor/, never committed.
 REVEAL_JS := reveal.js@5.2.1
-MATHJAX   := mathjax@3.2.2
+AXE_CORE  := axe-core@4.14.1
 VENDOR    := build/vendor
-VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(MATHJAX)
+VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(AXE_CORE)
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup run test lab clean distclean exercises
+.PHONY: help setup setup-dev run test lab clean distclean exercises
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,13 +58,19 @@ $(JUPYTER_CONF): jupyter-env/jupyter_server_config.py | $(STAMP)
 $(LAB_OVERRIDES): jupyter-env/lab-overrides.json5 | $(STAMP)
 	@mkdir -p $(@D) && cp $< $@
 
-run: setup $(VENDOR_STAMP)  ## execute every lesson headless into build/run/ (notebooks + offline HTML); notebooks/ untouched
-	$(PY) tools/run_lessons.py --out build/run --vendor $(VENDOR)/node_modules $(LESSONS)
+setup-dev: $(DEV_STAMP)  ## also the tools for tests and instructors (requirements-dev.txt)
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: setup  ## execute every lesson into build/run/ (notebooks + offline HTML); notebooks/ untouched
+	$(PY) tools/run_lessons.py --out build/run $(LESSONS)
 
 # One pytest run on every core: unit tests, doctests, and nbval over every notebook (each cell run
 # twice and compared with its stored outputs both times, see conftest.py); ruff first, it is quick.
 TEST_WORKERS ?= auto
-test: setup $(DEV_STAMP)  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
+test: setup setup-dev  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
 
@@ -75,7 +83,7 @@ grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grade
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
 	$(PY) tools/grade.py $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
 
-exercises: setup  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
+exercises: setup-dev  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py
 
 # Not in CI: downloads from PyPI and takes several minutes. Two throwaway environments under
@@ -106,11 +114,7 @@ fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fre
 # JupyterLab as a student sees it, in headless Chromium (Playwright, from requirements-dev.txt):
 # no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
-$(DEV_STAMP): requirements-dev.txt $(STAMP)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	@touch $@
-
-check-lab: setup $(DEV_STAMP)  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
+check-lab: setup setup-dev  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PY) tools/check_lab.py --shots build/render --work build/check-lab
 
@@ -121,32 +125,39 @@ clean:  ## remove build outputs and caches (keeps .venv)
 distclean: clean  ## also remove .venv
 	rm -rf $(VENV)
 
-# For instructors: the lessons as an offline HTML site and reveal.js slide decks, both made from the
-# committed notebooks (not re-executed), and a check that opens them in headless Chromium. reveal.js
-# and MathJax are installed from npm into build/vendor/ (never committed); every page loads them from
-# files next to it, so build/html/ and build/slides/ open from the file system with no network.
-EXERCISES := $(sort $(wildcard notebooks/exercises/[0-9]*.ipynb))
+# For instructors: the lessons as an offline HTML site (Python only: the math is MathML) and
+# reveal.js decks, both made from the committed notebooks (not re-executed), and a check that opens
+# them in headless Chromium. reveal.js and axe-core come from npm into build/vendor/ (never
+# committed); the decks load reveal.js from a copy next to them, so everything opens offline.
 SOLUTIONS ?=
+# Root installs a missing npm/chromium with apt-get; anyone else gets a one-line hint.
+ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (sudo apt-get install $(2))" >&2; \
+	exit 1; }
 
 .PHONY: html slides check-render
 
 $(VENDOR_STAMP):
-	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	@command -v npm >/dev/null || { $(call ROOT_OR_HINT,make slides needs npm for reveal.js,npm); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
-	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(REVEAL_JS) $(MATHJAX)
+	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+		$(REVEAL_JS) $(AXE_CORE)
 	@touch $@
 
-html: setup $(VENDOR_STAMP)  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
-	$(PY) tools/build_site.py html --out build/html --vendor $(VENDOR)/node_modules $(LESSONS) \
-		--extra $(EXERCISES) $(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*.ipynb)))
+html: setup  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
+	rm -rf build/html
+	$(PY) tools/build_site.py html --out build/html $(LESSONS) $(EXERCISES) \
+		$(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*_solutions.ipynb)))
 
-slides: setup $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html (offline)
-	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules $(LESSONS) \
-		--extra $(EXERCISES) --site ../html
+slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html
+	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules \
+		$(LESSONS) $(EXERCISES)
 
-check-render: setup html slides  ## check site and decks in headless Chromium (math, images, no network); PDFs in build/pdf
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_render.py --html build/html --slides build/slides --shots build/render --pdf build/pdf $(LESSONS)
+check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
+	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,check-render needs Debian's chromium,chromium); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) tools/check_render.py --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
+		--links $(wildcard build/run/html)
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved

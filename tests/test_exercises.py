@@ -17,14 +17,16 @@ import pytest
 from gdlessons import check
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9]*.ipynb"))
-EXERCISES = sorted((ROOT / "notebooks" / "exercises").glob("[0-9]*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9]*_solutions.ipynb"))
+EXERCISES = sorted((ROOT / "notebooks" / "exercises").glob("[0-9]*_exercises.ipynb"))
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(", re.MULTILINE)
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_exercises", ROOT / "tools" / "make_exercises.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,34 +53,40 @@ def name(path):
 
 def test_every_solution_has_a_student_notebook_and_back():
     assert SOLUTIONS, "no solution notebooks"
-    assert [p.name for p in SOLUTIONS] == [p.name for p in EXERCISES]
+    assert [tool.exercise_path(p) for p in SOLUTIONS] == EXERCISES
 
 
 def test_every_exercise_set_belongs_to_a_lesson():
-    lessons = {p.name for p in LESSONS}
-    assert {p.name for p in SOLUTIONS} <= lessons
+    lessons = {p.stem for p in LESSONS}
+    assert {p.stem.removesuffix("_solutions") for p in SOLUTIONS} <= lessons
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=name)
 def test_a_lesson_links_only_to_exercises_that_exist(lesson):
     for cell in read(lesson).cells:
         for link in re.findall(r"\((exercises/[^)]+\.ipynb)\)", cell.source):
-            assert (lesson.parent / link).exists(), f"{lesson.name} links to {link}, which does not exist"
+            assert (lesson.parent / link).exists(), (
+                f"{lesson.name} links to {link}, which does not exist"
+            )
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
 def test_the_student_notebook_is_generated_from_the_solution(solution):
     generated = tool.student_notebook(read(solution), solution.name)
-    committed = read(ROOT / "notebooks" / "exercises" / solution.name)
+    committed = read(tool.exercise_path(solution))
     want = [(c.cell_type, c.source) for c in generated.cells]
     have = [(c.cell_type, c.source) for c in committed.cells]
-    assert have == want, "the student notebook drifted: run `python tools/make_exercises.py` (edit the solution, never the exercise)"
+    assert have == want, (
+        "the student notebook drifted: run `make exercises` (edit the solution, never the exercise)"
+    )
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
 def test_every_answer_has_a_starter_and_no_solution_leaks(solution):
-    blocks = sum(c.source.count("### BEGIN SOLUTION") for c in read(solution).cells if c.cell_type == "code")
-    student = read(ROOT / "notebooks" / "exercises" / solution.name)
+    blocks = sum(
+        c.source.count("### BEGIN SOLUTION") for c in read(solution).cells if c.cell_type == "code"
+    )
+    student = read(tool.exercise_path(solution))
     text = "\n".join(c.source for c in student.cells)
     code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
@@ -88,9 +96,16 @@ def test_every_answer_has_a_starter_and_no_solution_leaks(solution):
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=name)
 def test_each_lesson_checks_every_exercise_of_its_own_once(solution):
-    lesson = solution.name[:2]
-    used = [m for c in read(solution).cells if c.cell_type == "code" for m in CHECK_CALL.findall(c.source)]
-    own = sorted(n for n in check.__all__ if n.startswith(f"ex{lesson}_"))
+    used = [
+        m
+        for c in read(solution).cells
+        if c.cell_type == "code"
+        for m in CHECK_CALL.findall(c.source)
+    ]
+    lessons = {name.split("_")[0] for name in used}  # exNN: the checks' number, not the file's
+    assert len(lessons) == 1, f"{solution.name} calls the checks of several lessons: {sorted(used)}"
+    prefix = f"{lessons.pop()}_"
+    own = sorted(n for n in check.__all__ if n.startswith(prefix))
     assert sorted(used) == own, f"{solution.name} calls {sorted(used)}, check has {own}"
     assert 3 <= len(own) <= 5
 
@@ -109,38 +124,60 @@ def test_the_student_notebook_runs_and_says_not_answered_yet(exercise):
         assert out.startswith("… Exercise") and "not answered yet" in out, f"{cell.source}: {out!r}"
 
 
+def student(*cells):
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    return [c.source for c in tool.student_notebook(nb, "x_solutions.ipynb").cells]
+
+
 def test_a_solution_block_becomes_a_starter_at_its_indentation():
-    source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n\n\nprint('kept')"
-    assert tool.student_code(source) == (
-        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\nprint('kept')"
+    source = (
+        "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
     )
+    starter = "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError\n"
+    assert student(nbformat.v4.new_code_cell(source + "\n\nprint('kept')")) == [
+        starter + "\n\nprint('kept')"
+    ]
 
 
-def test_a_value_answer_starts_from_the_value_it_names():
-    source = "### BEGIN SOLUTION (student: lr = None)\nlr = 2 / 15\n### END SOLUTION\ncheck.ex(lr)"
-    assert tool.student_code(source) == "lr = None  # YOUR CODE HERE\ncheck.ex(lr)"
+def test_the_student_notebook_has_no_outputs():
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb = tool.student_notebook(nbformat.v4.new_notebook(cells=[cell]))
+    assert nb.cells[0].outputs == [] and nb.cells[0].execution_count is None
 
 
 @pytest.mark.parametrize(
     "source",
     [
-        "### BEGIN SOLUTION\nlr = 0.1\n### END SOLUTION",  # a top-level raise would stop the notebook
+        "### BEGIN SOLUTION\nlr = 0.1\n### END SOLUTION",  # a top-level raise stops the notebook
         "def f():\n    ### BEGIN SOLUTION\n    return 1",
         "def f():\n    return 1\n    ### END SOLUTION",
-        "def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+        "def f():\n" + "    ### BEGIN SOLUTION\n" * 2 + "    ### END SOLUTION\n" * 2,
     ],
-    ids=["top_level_without_value", "no_end", "no_begin", "nested"],
+    ids=["top_level", "no_end", "no_begin", "nested"],
 )
-def test_bad_markers_are_refused_with_a_reason(source):
-    with pytest.raises(tool.MarkerError):
-        tool.student_code(source)
+def test_bad_markers_are_refused_with_the_notebook_and_cell(source):
+    with pytest.raises(tool.MarkerError, match=r"x_solutions.ipynb, cell 0: "):
+        student(nbformat.v4.new_code_cell(source))
 
 
 def test_a_written_answer_becomes_a_prompt_in_markdown():
-    source = "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
-    assert tool.student_markdown(source) == "Why?\n\n**Your answer:** *write it here.*\n\nNext."
-    with pytest.raises(tool.MarkerError):
-        tool.student_markdown("<!-- BEGIN SOLUTION -->no end")
+    source = (
+        "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
+    )
+    assert student(nbformat.v4.new_markdown_cell(source)) == [
+        "Why?\n\n**Your answer:** *write it here.*\n\nNext."
+    ]
+
+
+def test_a_solution_notebook_must_be_named_solutions():
+    with pytest.raises(tool.MarkerError, match="NN_name_solutions.ipynb"):
+        tool.exercise_path(Path("notebooks/solutions/01_a.ipynb"))
+
+
+def test_check_mode_reports_the_exercises_up_to_date(capsys):
+    assert tool.main(["--check"]) == 0
+    assert capsys.readouterr().out.count("ok ") == len(SOLUTIONS)
 
 
 def test_the_tools_examples_run():

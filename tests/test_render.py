@@ -1,7 +1,7 @@
-"""Slides and the offline site: every lesson carries slide metadata, and what is built needs no network.
+"""Slides and the offline site: slide metadata, MathML, alt text, links, and no network.
 
-The browser check itself (math rendered, images loaded, no request leaving the machine, in headless
-Chromium) is `make check-render`; these tests are the fast part that needs no browser and no npm.
+The browser check itself (headless Chromium: math rendered, images loaded, no request leaving the
+machine, axe-core) is `make check-render`; these tests are the fast part, with no browser or npm.
 """
 
 import doctest
@@ -13,15 +13,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import build_site  # noqa: E402
-import check_render  # noqa: E402
-import tag_slides  # noqa: E402
+import build_site
+import check_render
+import run_lessons
+import tag_slides
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
 
 
 def md(source, **metadata):
@@ -43,7 +46,9 @@ def test_every_lesson_carries_slide_metadata(path):
         f"{len(missing)} of {len(types)} cells have no slide type (first: {missing[:5]}): "
         f"run .venv/bin/python tools/tag_slides.py {path.relative_to(ROOT)}"
     )
-    assert next(kind for kind in types if kind not in ("skip", "notes")) == "slide", "the first shown cell must open a slide"
+    assert next(kind for kind in types if kind not in ("skip", "notes")) == "slide", (
+        "the first shown cell must open a slide"
+    )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
@@ -70,12 +75,24 @@ def test_slides_follow_the_lesson_structure():
         code(""),
     ]
     assert tag_slides.slide_types(cells) == [
-        "slide", "skip", "slide", "fragment", "notes", "subslide", "fragment", "subslide", "skip", "skip",
+        "slide",
+        "skip",
+        "slide",
+        "fragment",
+        "notes",
+        "subslide",
+        "fragment",
+        "subslide",
+        "skip",
+        "skip",
     ]
 
 
 def test_a_cell_that_printed_something_is_never_skipped():
-    assert tag_slides.slide_types([md("# T"), code("import this", "The Zen of Python\n")]) == ["slide", "fragment"]
+    assert tag_slides.slide_types([md("# T"), code("import this", "The Zen of Python\n")]) == [
+        "slide",
+        "fragment",
+    ]
 
 
 def test_a_bad_slide_tag_names_the_allowed_types():
@@ -108,15 +125,15 @@ def test_tagging_is_idempotent_and_touches_only_slide_metadata(tmp_path, capsys)
 
 
 def fake_vendor(root: Path) -> Path:
-    """Stand-ins for the npm files, so the pages can be built without npm."""
-    for name in [*build_site.MATHJAX_FILES, *build_site.REVEAL_FILES]:
-        path = root / name
-        if name.endswith("theme"):
-            path.mkdir(parents=True)
-            (path / "white.css").write_text("/* theme */")
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("/* stand-in */")
+    """Stand-ins for reveal.js from npm, so the decks can be built without npm."""
+    for name in [
+        "dist/reveal.js",
+        "dist/reveal.css",
+        "dist/theme/white.css",
+        "plugin/notes/notes.js",
+    ]:
+        (root / "reveal.js" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "reveal.js" / name).write_text("/* stand-in */")
     return root
 
 
@@ -124,50 +141,246 @@ def digest(paths):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """What make run / make html (student site), make html SOLUTIONS=1 and make slides write."""
+    out = tmp_path_factory.mktemp("site")
+    before = digest(ALL_NOTEBOOKS)
+    student = run_lessons.site_pages(
+        LESSONS
+    )  # make run's site; make html gives it the same notebooks
+    build_site.build_html(student, out / "html")
+    build_site.build_slides(student, out / "slides", fake_vendor(out / "vendor"))
+    first = LESSONS[0].stem
+    instructor = [LESSONS[0], *(ROOT / "notebooks").glob(f"*/{first}_*.ipynb")]
+    build_site.build_html(build_site.page_names(instructor), out / "instructor")
+    assert digest(ALL_NOTEBOOKS) == before, "building must not write the notebooks"
+    return out
+
+
+def pages(folder):
+    return sorted(folder.rglob("*.html"))
+
+
+@pytest.mark.parametrize("site", ["html", "slides", "instructor"])
+def test_every_link_on_every_built_page_resolves(built, site):
+    assert pages(built / site)
+    assert check_render.broken_links(built / site) == []
+
+
+def test_the_student_site_names_the_instructors_copy_instead_of_linking_solutions(built):
+    exercises = pages(built / "html" / "exercises")
+    assert len(exercises) == len(list((ROOT / "notebooks" / "exercises").glob("[0-9]*.ipynb")))
+    assert not (built / "html" / "solutions").exists()
+    for page in exercises:
+        text = page.read_text(encoding="utf-8")
+        assert "(in the instructor's copy)" in text and 'href="../solutions/' not in text
+    instructor = pages(built / "instructor" / "exercises")[0].read_text(encoding="utf-8")
+    assert 'href="../solutions/' in instructor and "(in the instructor's copy)" not in instructor
+
+
+def test_the_index_links_every_lesson_and_its_exercises(built):
+    index = (built / "html" / "index.html").read_text(encoding="utf-8")
+    for lesson in LESSONS:
+        assert f'href="{lesson.stem}.html"' in index
+        assert f'href="exercises/{lesson.stem}_exercises.html"' in index
+
+
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']|url\(\s*["']?([^"')]*)""", re.IGNORECASE)
 
 
-def test_built_pages_and_decks_load_nothing_from_the_network(tmp_path):
-    lessons = LESSONS[:2]
-    before = digest(LESSONS)
-    vendor = fake_vendor(tmp_path / "vendor")
-    index = build_site.build_html(lessons, tmp_path / "html", vendor, "Lessons")
-    decks = build_site.build_slides(lessons, tmp_path / "slides", vendor)
-    assert digest(LESSONS) == before, "building must not write the notebooks"
-
-    pages = [index, *(tmp_path / "html").glob("[0-9]*.html"), *decks]
-    assert len(pages) == 1 + 2 * len(lessons)
-    for page in pages:
+def test_built_pages_and_decks_load_nothing_from_the_network_and_no_mathjax(built):
+    for page in pages(built / "html") + pages(built / "slides"):
         text = page.read_text(encoding="utf-8")
-        urls = [a or b for a, b in URL.findall(text)]
-        remote = [u for u in urls if re.match(r"^(https?:)?//", u.strip())]
+        remote = [
+            u for u in (a or b for a, b in URL.findall(text)) if re.match(r"^(https?:)?//", u)
+        ]
         assert not remote, f"{page.name} loads from the network: {remote}"
-        if page != index:
-            assert "_static/mathjax/tex-svg-full.js" in text
-    for lesson in lessons:
-        assert f'href="{lesson.stem}.html"' in index.read_text(encoding="utf-8")
+        assert "mathjax" not in text.lower(), f"{page.name} still loads MathJax"
+        scripts = re.findall(r"<script[^>]*src=[\"']([^\"']+)", text)
+        assert all(s.startswith("_static/reveal.js/") for s in scripts), scripts
 
 
-def test_links_between_lessons_point_at_the_built_pages():
-    targets = {"02_b.ipynb": "02_b.html", "exercises/02_b.ipynb": "exercises/02_b.html"}
-    page = '<a href="02_b.ipynb">next</a> <a href="exercises/02_b.ipynb#q1">practise</a> <a href="https://x.org/a.ipynb">w</a>'
-    assert build_site.link_notebooks(page, "", targets) == (
-        '<a href="02_b.html">next</a> <a href="exercises/02_b.html#q1">practise</a> <a href="https://x.org/a.ipynb">w</a>'
+RAW_TEX = re.compile(r"\$[^$]+\$|\$\$|\\[A-Za-z]{2,}")
+
+
+def visible_text(html):
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "pre", "code", "math"]):
+        tag.decompose()
+    return soup.get_text(" ")
+
+
+def test_math_is_mathml_and_no_raw_tex_is_left_on_any_page(built):
+    for page in pages(built / "html") + pages(built / "slides"):
+        text = page.read_text(encoding="utf-8")
+        raw = RAW_TEX.findall(visible_text(text))
+        assert not raw, f"{page.relative_to(built)} shows raw TeX: {raw[:5]}"
+    lesson = (built / "html" / f"{LESSONS[0].stem}.html").read_text(encoding="utf-8")
+    assert lesson.count("<math") > 20 and '<math display="block"' in lesson.replace(
+        'xmlns="http://www.w3.org/1998/Math/MathML" ', ""
     )
 
 
+def formulas(path):
+    found = []
+
+    class Collect(build_site.MathMLRenderer):
+        def inline_math(self, body):
+            found.append((body, "inline"))
+            return super().inline_math(body)
+
+        def block_math(self, body):
+            found.append((body, "block"))
+            return super().block_math(body)
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            build_site.MarkdownWithMath(renderer=Collect(escape=False)).render(cell.source)
+    return found
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_every_formula_in_the_notebooks_converts_to_mathml(path):
+    for tex, display in formulas(path):
+        mathml = build_site.tex_to_mathml(tex, display)
+        assert mathml.startswith("<math") and "\\" not in mathml, tex
+
+
+def test_math_inside_code_is_left_alone_and_bad_tex_is_named():
+    html = build_site.MarkdownWithMath(renderer=build_site.MathMLRenderer(escape=False)).render(
+        "Cost `$x$` is $\\hat y_i$.\n\n```\n$$a$$\n```"
+    )
+    assert "<code>$x$</code>" in html and "$$a$$" in html and html.count("<math") == 1
+    with pytest.raises(ValueError, match=r"cannot convert \$x\^\$ to MathML"):
+        build_site.tex_to_mathml("x^")
+    with pytest.raises(ValueError, match=r"unknown \\foo"):
+        build_site.tex_to_mathml(r"\foo x")
+
+
+def figure_cell(alt, n=2):
+    cell = nbformat.v4.new_code_cell("show(fig)", metadata={"alt": alt} if alt else {})
+    png = (  # 1x1 pixel
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+        "AAAABJRU5ErkJggg=="
+    )
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png}) for _ in range(n)
+    ]
+    return cell
+
+
+def test_figures_carry_their_alt_text_into_pages_and_decks(tmp_path):
+    alts = [
+        "Loss against epoch on a log scale: a straight line, so it falls geometrically.",
+        "The fitted line y = 1.606 x lies below all four points: ten epochs are not enough.",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[md("# 01 · A lesson"), figure_cell(alts)])
+    nb.metadata.language_info = {"name": "python", "version": "3.11.7"}
+    nbformat.write(nb, tmp_path / "01_a.ipynb")
+    pages_ = build_site.page_names([tmp_path / "01_a.ipynb"])
+    build_site.build_html(pages_, tmp_path / "html")
+    build_site.build_slides(pages_, tmp_path / "slides", fake_vendor(tmp_path / "vendor"))
+    for page in [tmp_path / "html/01_a.html", tmp_path / "slides/01_a.slides.html"]:
+        found = [img.get("alt") for img in BeautifulSoup(page.read_text(), "html.parser")("img")]
+        assert found == alts
+        assert "Outputs made with Python 3.11.7, torch 2.13.0" in page.read_text()
+
+
+@pytest.mark.parametrize(
+    "alt, why",
+    [
+        (None, "no alt text"),
+        ("Image", "generic alt text 'Image'"),
+        ("plot", "generic"),
+        ("figure_3.png", "generic"),
+        (["A sentence of eight words about the figure."], "figure 2"),
+    ],
+)
+def test_a_missing_or_generic_alt_text_names_the_cell(alt, why):
+    nb = nbformat.v4.new_notebook(cells=[md("# T"), figure_cell(alt)])
+    problems = alt_problems(nb, "01_a.ipynb")
+    assert (
+        problems
+        and why in "\n".join(problems)
+        and problems[0].startswith("01_a.ipynb cell 1 (show(fig))")
+    )
+
+
+def alt_problems(nb, name):
+    """One line per figure without a real alt text: notebook, cell index, first code line."""
+    return [
+        f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {issue}"
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for k, (_, alt) in enumerate(build_site.figures(c))
+        if (issue := build_site.alt_issue(alt))
+    ]
+
+
+@pytest.mark.xfail(
+    reason="issue 18: the lessons' figure cells carry no 'alt' metadata yet", strict=False
+)
+def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
+    problems = [
+        p for path in LESSONS for p in alt_problems(nbformat.read(path, as_version=4), path.name)
+    ]
+    assert not problems, (
+        f"{len(problems)} figures need a code-cell metadata 'alt' (a sentence: what the figure "
+        "shows and what to notice; a list of them when the cell shows several figures):\n"
+        + "\n".join(problems)
+    )
+
+
+def test_links_between_lessons_point_at_the_built_pages():
+    targets = {
+        "02_b.ipynb": "02_b.html",
+        "exercises/02_b_exercises.ipynb": "exercises/02_b_exercises.html",
+    }
+    page = (
+        '<a href="02_b.ipynb">next</a> <a href="exercises/02_b_exercises.ipynb#q1">practise</a> '
+        '<a href="https://x.org/a.ipynb">w</a> <a href="solutions/02_b_solutions.ipynb">solved</a>'
+    )
+    assert build_site.link_notebooks(page, "01_a.ipynb", targets) == (
+        '<a href="02_b.html">next</a> <a href="exercises/02_b_exercises.html#q1">practise</a> '
+        '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em>'
+    )
+
+
+def test_the_link_checker_finds_missing_files_and_anchors(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
+        '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">'
+    )
+    assert check_render.broken_links(tmp_path) == [
+        f"{tmp_path}/a.html: b.html",
+        f"{tmp_path}/a.html: #nowhere",
+    ]
+
+
 def test_the_browser_check_runs_chromium_without_network_services():
-    required = {"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"}
-    assert required <= set(check_render.CHROMIUM_FLAGS)
-    assert check_render.offsite(["file:///a.html", "data:,x", "http://127.0.0.1/x", "https://cdn/x.js"]) == [
-        "http://127.0.0.1/x", "https://cdn/x.js"]
+    assert {"--no-sandbox", "--disable-quic", "--disable-background-networking"} <= set(
+        check_render.CHROMIUM_FLAGS
+    )
+    assert check_render.LOCAL == ("file:", "data:", "blob:", "about:")
+
+
+def test_kernels_our_tools_start_talk_over_ipc_and_never_warn_about_tcp(tmp_path, capfd):
+    source = (
+        "from ipykernel.connect import get_connection_info\n"
+        "print(get_connection_info(unpack=True)['transport'])"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    run_lessons.execute(nb, tmp_path, timeout=60)
+    assert nb.cells[0].outputs[0].text == "ipc\n"
+    out, err = capfd.readouterr()
+    assert "without encryption" not in out + err
 
 
 @pytest.mark.parametrize("module", [tag_slides, build_site, check_render], ids=lambda m: m.__name__)
 def test_the_tools_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    assert result.failed == 0 and (result.attempted > 0 or module is check_render)
 
 
 def test_make_lab_has_rise_for_live_slides():
@@ -175,8 +388,13 @@ def test_make_lab_has_rise_for_live_slides():
     assert (Path(sys.prefix) / "share/jupyter/labextensions/jupyterlab-rise/package.json").is_file()
 
 
-def test_instructor_targets_depend_on_setup():
+def test_instructor_targets_depend_on_setup_and_make_run_needs_no_npm_or_dev_tools():
     makefile = (ROOT / "Makefile").read_text()
+    deps = {
+        t: re.search(rf"^{t}:([^#\n]*)", makefile, re.MULTILINE).group(1).split()
+        for t in ("html", "slides", "check-render", "run", "lab")
+    }
     for target in ("html", "slides", "check-render"):
-        line = re.search(rf"^{target}:([^#\n]*)", makefile, re.MULTILINE)
-        assert line and "setup" in line.group(1).split(), f"make {target} must depend on setup"
+        assert {"setup", "setup-dev"} & set(deps[target]), f"make {target} must depend on setup"
+    assert deps["run"] == ["setup"] and deps["lab"] == ["setup"] and deps["html"] == ["setup"]
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text()

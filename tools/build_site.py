@@ -1,271 +1,210 @@
-"""Render the lessons for reading and presenting offline: an HTML site and reveal.js slide decks.
+"""Render notebooks and their stored outputs as an offline HTML site or reveal.js slide decks.
 
-Both are made from the committed notebooks and their stored outputs (which CI checks against a
-fresh run), so nothing is executed and nothing under notebooks/ is written. Every page loads its
-scripts from files copied next to it (MathJax 3, reveal.js, installed by `make` with npm into
-build/vendor/), never from a CDN, so build/html/ and build/slides/ can be copied to a USB stick and
-opened from the file system.
-
-    python tools/build_site.py html   --out build/html   --vendor build/vendor/node_modules notebooks/[0-9]*.ipynb
-    python tools/build_site.py slides --out build/slides --vendor build/vendor/node_modules notebooks/[0-9]*.ipynb
+nbconvert and tools/site_templates/ do the work: math becomes MathML at build time (latex2mathml),
+figures get their cell's "alt" metadata, and a link to a notebook not built becomes text.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import posixpath
 import re
 import shutil
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-import nbformat
+import jinja2
+from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbformat import NotebookNode, read, v4
 
-__all__ = ["lesson_title", "inline_markdown", "link_notebooks", "index_page", "build_html", "build_slides", "main"]
+__all__ = ["alt_issue", "build_html", "build_slides", "figures", "link_notebooks", "main"]
+__all__ += ["markdown2html", "page_names", "tex_to_mathml"]
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
-STATIC = "_static"
-# What each output needs from the npm packages (source under --vendor, destination under _static/).
-MATHJAX_FILES = {"mathjax/es5/tex-svg-full.js": "mathjax/tex-svg-full.js"}
-REVEAL_FILES = {
-    "reveal.js/dist/reveal.js": "reveal.js/dist/reveal.js",
-    "reveal.js/dist/reveal.css": "reveal.js/dist/reveal.css",
-    "reveal.js/dist/theme": "reveal.js/dist/theme",
-    "reveal.js/plugin/notes/notes.js": "reveal.js/plugin/notes/notes.js",
-    "reveal.js/LICENSE": "reveal.js/LICENSE",
-}
-_RELATIVE_IMAGE = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img[^>]*\ssrc=["']([^"']+)["']""")
+REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
+PINS = re.findall(r"(?m)^(torch|numpy|matplotlib)==(\S+)", REQUIREMENTS.read_text())
+TITLE = "Gradient descent, step by step"
+IMAGES = {"image/png", "image/jpeg"}
+VARIANT = re.compile(r'<mi mathvariant="(double-struck|script|bold)">([A-Za-z])</mi>')
 
 
-def lesson_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The lesson's title: the text of its first `# ` heading, or `fallback`.
+def _letter(m: re.Match[str]) -> str:
+    name = f"{m[1]} {'capital' if m[2].isupper() else 'small'} {m[2]}"
+    try:
+        return f"<mi>{unicodedata.lookup('mathematical ' + name)}</mi>"
+    except KeyError:  # ℝ, ℒ, ... are among the letterlike symbols
+        return f"<mi>{unicodedata.lookup(name)}</mi>"
 
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · By hand\\n\\nText.")])
-    >>> lesson_title(nb, "01_x")
-    '01 · By hand'
+
+def tex_to_mathml(tex: str, display: str = "inline") -> str:
+    r"""MathML for TeX; \mathbb, \mathcal letters as Unicode (MathML Core has no mathvariant).
+
+    >>> "\U0001d53c" in tex_to_mathml(r"\mathbb E\left[\hat y\right]", "block")
+    True
     """
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)
-            if match:
-                return match.group(1)
-    return fallback
+    try:
+        mathml = VARIANT.sub(_letter, convert(tex, display=display))
+    except Exception as err:  # noqa: BLE001  (latex2mathml raises many kinds)
+        raise ValueError(f"cannot convert ${tex}$ to MathML ({err!r}): simplify the TeX") from None
+    if unknown := re.findall(r"\\[A-Za-z]+", mathml):  # latex2mathml passes these through
+        raise ValueError(f"cannot convert ${tex}$ to MathML: unknown {', '.join(unknown)}")
+    return mathml
 
 
-def inline_markdown(text: str) -> str:
-    """Escape `text` for HTML, keeping `code` spans as <code>.
+class MathMLRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer with $...$ and $$...$$ as MathML, not TeX for MathJax."""
 
-    >>> inline_markdown("03 · `nn.Linear` & <SGD>")
-    '03 · <code>nn.Linear</code> &amp; &lt;SGD&gt;'
+    def inline_math(self, body: str) -> str:
+        return tex_to_mathml(body)
+
+    def block_math(self, body: str) -> str:
+        return tex_to_mathml(body, "block")
+
+
+@jinja2.pass_context
+def markdown2html(context: jinja2.runtime.Context, source: str) -> str:
+    """The templates' Markdown filter: HTML with MathML, local images embedded."""
+    attachments = context.get("cell", {}).get("attachments", {})
+    path = context["resources"]["metadata"]["path"]
+    renderer = MathMLRenderer(escape=False, embed_images=True, attachments=attachments, path=path)
+    return MarkdownWithMath(renderer=renderer).render(source)
+
+
+def figures(cell: NotebookNode) -> list[tuple[NotebookNode, str | None]]:
+    """A code cell's image outputs, each with its alt text: metadata "alt", a str or a list."""
+    alt = cell.metadata.get("alt")
+    alts = [alt] if isinstance(alt, str) else list(alt or [])
+    images = [o for o in cell.get("outputs", []) if IMAGES & o.get("data", {}).keys()]
+    return [(o, alts[k] if k < len(alts) else None) for k, o in enumerate(images)]
+
+
+def alt_issue(alt: str | None) -> str | None:
+    """Why an alt text does not describe its figure (None when it may).
+
+    >>> alt_issue("figure_1.png")
+    "generic alt text 'figure_1.png': say what it shows, what to notice"
     """
-    parts = text.split("`")
-    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+    if not alt or alt.startswith("No description has been"):  # nbconvert's stand-in
+        return "no alt text: say what the figure shows and what to notice"
+    return (
+        f"generic alt text {alt!r}: say what it shows, what to notice"
+        if len(alt.split()) < 5
+        else None
+    )
 
 
-def plain_text(text: str) -> str:
-    """A title without Markdown marks, for <title>.
+def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
+    """Each notebook by its path relative to the notebooks' common folder.
 
-    >>> plain_text("03 · `nn.Linear` and **SGD**")
-    '03 · nn.Linear and SGD'
+    >>> list(page_names([Path("nb/01_a.ipynb"), Path("nb/exercises/01_a_exercises.ipynb")]))
+    ['01_a.ipynb', 'exercises/01_a_exercises.ipynb']
     """
-    return re.sub(r"[`*_]", "", text)
+    root = Path(os.path.commonpath([p.resolve().parent for p in notebooks]))
+    return {p.resolve().relative_to(root).as_posix(): p for p in notebooks}
 
 
 def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
-    """Point links to rendered notebooks at their pages; other links are left alone.
+    """Point links to notebooks at their pages (`targets`); a link to one not built becomes text.
 
-    `here` is the folder of the page's notebook and `targets` maps notebook paths to page paths, all
-    relative to the notebooks' root, with "/" separators.
-
-    >>> targets = {"02_autograd.ipynb": "02_autograd.html", "exercises/02_autograd.ipynb": "exercises/02_autograd.html"}
-    >>> link_notebooks('<a href="02_autograd.ipynb#top">02</a> <a href="x.ipynb">x</a>', "", targets)
-    '<a href="02_autograd.html#top">02</a> <a href="x.ipynb">x</a>'
-    >>> link_notebooks('<a href="exercises/02_autograd.ipynb">e</a>', "", targets)
-    '<a href="exercises/02_autograd.html">e</a>'
-    >>> link_notebooks('<a href="../02_autograd.ipynb">back</a>', "exercises", targets)
-    '<a href="../02_autograd.html">back</a>'
+    >>> link_notebooks('<a href="../01_a.ipynb#top">b</a>', "e/e.ipynb", {"01_a.ipynb": "01.html"})
+    '<a href="../01.html#top">b</a>'
+    >>> link_notebooks('<a href="solutions/01_a.ipynb">solved</a>', "01_a.ipynb", {})
+    "solved <em>(in the instructor's copy)</em>"
     """
+    folder = posixpath.dirname(here)
 
-    def repl(match: re.Match) -> str:
-        quote, ref, anchor = match.group(1), match.group(2), match.group(3) or ""
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^/", ref, re.IGNORECASE):
-            return match.group(0)
-        target = targets.get(posixpath.normpath(posixpath.join(here, ref)))
-        if target is None:
-            return match.group(0)
-        return f"href={quote}{posixpath.relpath(target, here or '.')}{anchor}{quote}"
+    def repl(m: re.Match[str]) -> str:
+        target = targets.get(posixpath.normpath(posixpath.join(folder, m[1])))
+        if target is None:  # the student site leaves the solutions out
+            where = "in the instructor's copy" if "solutions" in m[1] else "not in this copy"
+            return f"{m[4]} <em>({where})</em>"
+        return f'<a href="{posixpath.relpath(target, folder or ".")}{m[2] or ""}"{m[3]}>{m[4]}</a>'
 
-    return re.sub(r"""href=(["'])([^"'#?]+?\.ipynb)(#[^"']*)?\1""", repl, page)
-
-
-def index_page(lessons: Sequence[tuple[str, str, Sequence[tuple[str, str]]]], title: str) -> str:
-    """The lesson list: one line per (page, lesson title, [(label, page of its exercises...)]).
-
-    >>> page = index_page([("01_a.html", "01 · A", [("exercises", "exercises/01_a.html")])], "Lessons")
-    >>> '<a href="01_a.html">01 · A</a> <span class="more">· <a href="exercises/01_a.html">exercises</a></span>' in page
-    True
-    """
-
-    def line(href: str, name: str, more: Sequence[tuple[str, str]]) -> str:
-        extra = "".join(f' · <a href="{html.escape(h)}">{html.escape(label)}</a>' for label, h in more)
-        extra = f' <span class="more">{extra.strip()}</span>' if extra else ""
-        return f'  <li><a href="{html.escape(href)}">{inline_markdown(name)}</a>{extra}</li>'
-
-    items = "\n".join(line(*entry) for entry in lessons)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{html.escape(title)}</title>
-<style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 46em;
-         margin: 3em auto; padding: 0 1em; line-height: 1.5; color: #222; }}
-  h1 {{ font-size: 1.8em; }}
-  ol {{ list-style: none; padding: 0; }}
-  li {{ margin: 0.4em 0; font-size: 1.15em; }}
-  code {{ background: #f3f3f3; padding: 0 0.2em; border-radius: 3px; }}
-  .more {{ font-size: 0.85em; color: #555; }}
-  a {{ color: #0b57d0; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
-</style>
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
-<p>The lessons, in teaching order. Each page reads offline and prints cleanly (File &rarr; Print).</p>
-<ol class="lessons">
-{items}
-</ol>
-</body>
-</html>
-"""
+    return re.sub(r'(?s)<a href="([^"#:]+\.ipynb)(#[^"]*)?"([^>]*)>(.*?)</a>', repl, page)
 
 
-def _copy_assets(vendor: Path, files: dict[str, str], out: Path) -> None:
-    for source, target in files.items():
-        src, dst = vendor / source, out / STATIC / target
-        if not src.exists():
-            raise SystemExit(f"--vendor {vendor}: {source} is missing; `make html slides` installs it with npm")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, dst)
-
-
-def _copy_local_images(nb: nbformat.NotebookNode, notebook_dir: Path, out: Path) -> None:
-    """Copy images that Markdown cells link by relative path (attachments are inlined by nbconvert)."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for match in _RELATIVE_IMAGE.finditer(cell.source):
-            ref = match.group(1) or match.group(2)
-            if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.IGNORECASE) or ref.startswith("/"):
-                continue  # data:, attachment:, http: ... or absolute
-            src = (notebook_dir / ref).resolve()
-            if src.is_file():
-                dst = out / ref
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dst)
-
-
-def _exporter(cls: type, template_name: str, template_file: str, **traits):
-    return cls(template_name=template_name, template_file=template_file, extra_template_paths=[str(TEMPLATES)], **traits)
-
-
-def _relative(path: Path, root: Path) -> str:
+def _render(
+    exporter: HTMLExporter, nb: NotebookNode, name: str, src: Path, out: Path, targets: dict
+) -> str:
+    """Render `nb` (notebook `name`, from folder `src`) to out/targets[name]; return its title."""
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    title = (re.findall(r"(?m)^# (.+)", md) or [name])[0].strip()
+    nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
+    here = posixpath.dirname(targets[name]) or "."
+    gd = {"index": posixpath.relpath("index.html", here), "pins": PINS}
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise SystemExit(f"notebooks: {path} is not under {root}; give notebooks from one folder tree") from None
-
-
-def _render(exporter, path: Path, root: Path, out: Path, page: str, targets: dict[str, str]) -> str:
-    """Render one notebook to out/page; return its title."""
-    nb = nbformat.read(path, as_version=4)
-    title = lesson_title(nb, path.stem)
-    nb.metadata["title"] = plain_text(title)  # the page's <title>; the file on disk is not written
-    here = posixpath.dirname(page)
-    resources = {
-        "metadata": {"name": path.stem, "path": str(path.parent)},
-        "offline_static": posixpath.relpath(STATIC, here or "."),
-        "offline_index": posixpath.relpath("index.html", here or "."),
-    }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    target = out / page
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(link_notebooks(body, posixpath.dirname(_relative(path, root)), targets), encoding="utf-8")
-    _copy_local_images(nb, path.parent, target.parent)
+        page = exporter.from_notebook_node(nb, {"metadata": {"path": str(src)}, "gd": gd})[0]
+    except ValueError as err:
+        raise SystemExit(f"{src / posixpath.basename(name)}: {err}") from None
+    (out / targets[name]).parent.mkdir(parents=True, exist_ok=True)
+    (out / targets[name]).write_text(link_notebooks(page, name, targets), encoding="utf-8")
     return title
 
 
-def build_html(lessons: Sequence[Path], out: Path, vendor: Path, title: str, extras: Sequence[Path] = ()) -> Path:
-    """Write out/index.html and a page per lesson, and per extra notebook (exercises); return the index.
+def _exporter(cls: type[HTMLExporter], template: str, **traits: object) -> HTMLExporter:
+    alt = {"alt": lambda output, cell: {id(o): a for o, a in figures(cell)}.get(id(output))}
+    filters = {"markdown2html": markdown2html, **alt}
+    paths = [str(TEMPLATES)]
+    return cls(template_file=template, extra_template_paths=paths, filters=filters, **traits)
 
-    Pages mirror the notebooks' folders (notebooks/exercises/01_x.ipynb -> out/exercises/01_x.html),
-    so links between notebooks keep working; the index lists the lessons, one line each, with a link
-    to any extra notebook of the same name (its exercises).
+
+def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
+    """Write a page per notebook (named as by `page_names`) and out/index.html.
+
+    The index lists the top-level notebooks (lessons), each with the notebooks in sub-folders
+    named after it (exercises/01_a_exercises.ipynb for 01_a.ipynb).
     """
-    root = Path(os.path.commonpath([p.resolve().parent for p in lessons]))
-    out.mkdir(parents=True, exist_ok=True)
-    _copy_assets(vendor, MATHJAX_FILES, out)
-    exporter = _exporter(HTMLExporter, "lab", "lesson.html.j2")
-    targets = {_relative(p, root): posixpath.splitext(_relative(p, root))[0] + ".html" for p in [*lessons, *extras]}
-    lines = []
-    for path in [*lessons, *extras]:
-        page = targets[_relative(path, root)]
-        name = _render(exporter, path, root, out, page, targets)
-        print(f"html    {out / page}")
-        if path in lessons:
-            more = [(posixpath.dirname(targets[_relative(e, root)]), targets[_relative(e, root)]) for e in extras if e.stem == path.stem]
-            lines.append((page, name, more))
-    index = out / "index.html"
-    index.write_text(index_page(lines, title), encoding="utf-8")
-    print(f"html    {index}")
-    return index
+    exporter = _exporter(HTMLExporter, "lesson.html.j2", template_name="lab")
+    targets = {n: n.removesuffix(".ipynb") + ".html" for n in [*pages, "index.ipynb"]}
+    lines = [f"# {title}\n\nThe lessons in teaching order; each page reads offline and prints.\n"]
+    for name, path in pages.items():
+        nb = read(path, as_version=4)
+        heading = _render(exporter, nb, name, path.parent, out, targets)
+        sub = re.compile(rf"([^/]+)/{re.escape(name.removesuffix('.ipynb'))}_")
+        more = [f" · [{m[1]}]({e})" for e in pages if (m := sub.match(e))]
+        lines += [] if "/" in name else [f"- [{heading}]({name})" + "".join(more)]
+    index = v4.new_notebook(cells=[v4.new_markdown_cell("\n".join(lines))], metadata=nb.metadata)
+    exporter = _exporter(HTMLExporter, "site_index.html.j2", template_name="lab")
+    _render(exporter, index, "index.ipynb", path.parent, out, targets)
 
 
-def build_slides(lessons: Sequence[Path], out: Path, vendor: Path, extras: Sequence[Path] = (), site: str = "../html") -> list[Path]:
-    """Write one reveal.js deck per lesson, out/NN_name.slides.html; return their paths.
+def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
+    """Write a reveal.js deck per top-level notebook, out/NN_name.slides.html.
 
-    Links between lessons go to their decks; links to the extra notebooks (exercises) go to their
-    pages in the HTML site, at `site` relative to `out`.
+    Links between lessons go to their decks, links to other notebooks to the HTML site (../html).
     """
-    root = Path(os.path.commonpath([p.resolve().parent for p in lessons]))
-    out.mkdir(parents=True, exist_ok=True)
-    _copy_assets(vendor, {**MATHJAX_FILES, **REVEAL_FILES}, out)
-    exporter = _exporter(SlidesExporter, "reveal", "slides.html.j2", reveal_url_prefix=f"{STATIC}/reveal.js", reveal_theme="white")
-    targets = {_relative(p, root): posixpath.splitext(_relative(p, root))[0] + ".slides.html" for p in lessons}
-    targets |= {_relative(p, root): f"{site}/" + posixpath.splitext(_relative(p, root))[0] + ".html" for p in extras}
-    decks = []
-    for path in lessons:
-        page = targets[_relative(path, root)]
-        _render(exporter, path, root, out, page, targets)
-        decks.append(out / page)
-        print(f"slides  {decks[-1]}")
-    return decks
+    if not (vendor / "reveal.js/dist/reveal.js").is_file():
+        raise SystemExit(f"--vendor {vendor}: no reveal.js/dist/reveal.js; run `make slides`")
+    skip = shutil.ignore_patterns("css", "js", "*.html", "*.md", "*.json")
+    dst = out / "_static/reveal.js"
+    shutil.copytree(vendor / "reveal.js", dst, dirs_exist_ok=True, ignore=skip)
+    reveal = {"reveal_url_prefix": "_static/reveal.js", "reveal_theme": "white"}
+    exporter = _exporter(SlidesExporter, "slides.html.j2", template_name="reveal", **reveal)
+    targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}
+    for name in [n for n in pages if "/" not in n]:
+        _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Build the site (html) or the decks (slides) for the notebooks given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["html", "slides"])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="+", type=Path, help="lessons and their exercises")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--vendor", type=Path, default=Path("build/vendor/node_modules"))
-    parser.add_argument("--title", default="Gradient descent, step by step")
-    parser.add_argument("--extra", nargs="*", type=Path, default=[], help="more notebooks (exercises): html renders them, slides links to them")
-    parser.add_argument("--site", default="../html", help="slides: where the HTML site is, relative to --out")
     args = parser.parse_args(argv)
-    missing = [str(p) for p in [*args.notebooks, *args.extra] if not p.is_file()]
-    if missing:
-        parser.error(f"notebooks: no such file: {', '.join(missing)}")
+    if missing := [str(p) for p in args.notebooks if not p.is_file()]:
+        parser.error(f"no such notebook: {', '.join(missing)}")
     if args.what == "html":
-        build_html(args.notebooks, args.out, args.vendor, args.title, args.extra)
+        build_html(page_names(args.notebooks), args.out)
     else:
-        build_slides(args.notebooks, args.out, args.vendor, args.extra, args.site)
+        build_slides(page_names(args.notebooks), args.out, args.vendor)
+    print(f"{args.what:<6} {len(args.notebooks)} notebooks -> {args.out}/")
     return 0
 
 

@@ -1,166 +1,105 @@
-"""Write the student exercise notebooks from the solution notebooks, so the two never drift.
+"""Write the exercises, notebooks/exercises/NN_name_exercises.ipynb, from the solutions.
 
-The single source of each exercise set is ``notebooks/solutions/NN_<lesson>.ipynb``. In it, the
-answers sit between markers:
-
-Code cells::
-
-    def my_gradient(X, y, y_hat):
-        ### BEGIN SOLUTION
-        return float(np.mean(2 * X * (y_hat - y)))
-        ### END SOLUTION
-
-becomes, in ``notebooks/exercises/NN_<lesson>.ipynb``::
-
-    def my_gradient(X, y, y_hat):
-        # YOUR CODE HERE
-        raise NotImplementedError
-
-Defining the function does not raise, so the student notebook runs top to bottom; the check then
-catches the NotImplementedError and prints "not answered yet". A value answer names what the
-student starts with: ``### BEGIN SOLUTION (student: lr = None)`` becomes ``lr = None  # YOUR CODE
-HERE``. A block at the top level of a cell must have such a replacement (a bare ``raise`` there
-would stop the notebook).
-
-Markdown cells: ``<!-- BEGIN SOLUTION -->`` … ``<!-- END SOLUTION -->`` becomes
-``**Your answer:** *write it here.*``.
-
-    python tools/make_exercises.py            # execute the solutions, then write and execute the exercises
-    python tools/make_exercises.py --check    # only check that the exercises match (exit 1 if not)
-    python tools/make_exercises.py notebooks/solutions/01_numpy_gradient_descent.ipynb   # just one
+nbgrader's ClearSolutions turns each `### BEGIN SOLUTION` ... `### END SOLUTION` block (inside a
+function, so the notebook still runs) into `# YOUR CODE HERE` + `raise NotImplementedError`, and
+`<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` into a prompt; then both are executed.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearOutputPreprocessor
+from nbgrader.preprocessors import ClearSolutions
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "notebooks" / "solutions"
-EXERCISES = ROOT / "notebooks" / "exercises"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for run_lessons, a sibling script
+from run_lessons import execute
 
-BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?:[ \t]*\(student:[ \t]*(?P<student>.*)\))?[ \t]*$")
-END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
-MD_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.DOTALL)
-MD_ANSWER = "**Your answer:** *write it here.*"
+__all__ = ["MarkerError", "exercise_path", "main", "student_notebook"]
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
+CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
+TEXT_STUB = "**Your answer:** *write it here.*"
 
 
 class MarkerError(ValueError):
-    """The solution markers of a cell are unbalanced or would make the student notebook raise."""
+    """Solution markers that are unbalanced or nested, or would stop the student notebook."""
 
 
-def student_code(source: str) -> str:
-    """The student version of a code cell's source: each solution block replaced by a starter.
-
-    >>> print(student_code("def f(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"))
-    def f(x):
-        # YOUR CODE HERE
-        raise NotImplementedError
-    >>> print(student_code("### BEGIN SOLUTION (student: lr = None)\\nlr = 0.1\\n### END SOLUTION"))
-    lr = None  # YOUR CODE HERE
-    """
-    out: list[str] = []
-    block: re.Match[str] | None = None
-    for number, line in enumerate(source.splitlines(), start=1):
-        begin, end = BEGIN.match(line), END.match(line)
-        if block is None and begin:
-            block = begin
-        elif block is None and end:
-            raise MarkerError(f"line {number}: ### END SOLUTION without a ### BEGIN SOLUTION before it")
-        elif block is not None and begin:
-            raise MarkerError(f"line {number}: ### BEGIN SOLUTION inside another solution block")
-        elif block is not None and end:
-            out.append(_starter(block, number))
-            block = None
-        elif block is None:
-            out.append(line)
-    if block is not None:
-        raise MarkerError("### BEGIN SOLUTION without ### END SOLUTION")
-    return "\n".join(out)
-
-
-def _starter(begin: re.Match[str], line: int) -> str:
-    indent, student = begin["indent"], begin["student"]
-    if student is not None:
-        return f"{indent}{student.strip()}  # YOUR CODE HERE"
-    if not indent:
-        raise MarkerError(
-            f"line {line}: a solution block at the top level of a cell needs a value to start from, "
-            "e.g. '### BEGIN SOLUTION (student: lr = None)'; a bare raise there would stop the notebook"
-        )
-    return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError"
-
-
-def student_markdown(source: str) -> str:
-    """The student version of a markdown cell: each answer block replaced by a prompt.
-
-    >>> student_markdown("Why? <!-- BEGIN SOLUTION -->Because 2/L.<!-- END SOLUTION -->")
-    'Why? **Your answer:** *write it here.*'
-    """
-    if source.count("<!-- BEGIN SOLUTION -->") != source.count("<!-- END SOLUTION -->"):
-        raise MarkerError("unbalanced <!-- BEGIN SOLUTION --> / <!-- END SOLUTION --> markers")
-    return MD_BLOCK.sub(MD_ANSWER, source)
-
-
-def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
-    """The student notebook for a solution notebook: same cells, answers replaced, outputs cleared."""
-    nb = copy.deepcopy(solution)
-    for index, cell in enumerate(nb.cells):
+class _ClearSolutions(ClearSolutions):
+    def preprocess_cell(self, cell, resources, index):
+        if cell.source.count("BEGIN SOLUTION") != cell.source.count("END SOLUTION"):
+            raise MarkerError(f"cell {index}: unbalanced BEGIN SOLUTION / END SOLUTION markers")
+        if cell.cell_type == "code" and re.search(r"(?m)^#+ BEGIN SOLUTION", cell.source):
+            raise MarkerError(f"cell {index}: a top-level solution block would stop the notebook")
         try:
-            if cell.cell_type == "code":
-                cell.source = student_code(cell.source)
-                cell.outputs, cell.execution_count = [], None
-            elif cell.cell_type == "markdown":
-                cell.source = student_markdown(cell.source)
-        except MarkerError as err:
-            raise MarkerError(f"{name}, cell {index}: {err}") from None
-    return nb
+            return super().preprocess_cell(cell, resources, index)
+        except RuntimeError as err:  # nbgrader's nested markers
+            raise MarkerError(f"cell {index}: {err}") from None
 
 
-def execute(nb: nbformat.NotebookNode, path: Path) -> None:
-    """Execute in place in a fresh kernel, with the lessons' settings (cwd = the notebook's folder)."""
-    from nbclient import NotebookClient
+def exercise_path(solution: Path) -> Path:
+    """Where the student version of a solution notebook goes.
 
-    os.environ["PYTHONHASHSEED"] = "0"  # inherited by the kernel
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    >>> exercise_path(Path("notebooks/solutions/01_a_solutions.ipynb")).as_posix()
+    'notebooks/exercises/01_a_exercises.ipynb'
+    """
+    if not solution.name.endswith("_solutions.ipynb"):
+        raise MarkerError(f"{solution}: name a solution notebook NN_name_solutions.ipynb")
+    return (
+        solution.parent.parent / "exercises" / solution.name.replace("_solutions.", "_exercises.")
+    )
 
 
-def main() -> int:
+def student_notebook(solution: nbformat.NotebookNode, name: str = "?") -> nbformat.NotebookNode:
+    """A student copy of `solution`: every solution block replaced by its stub, outputs cleared."""
+    clear = _ClearSolutions(code_stub=CODE_STUB, text_stub=TEXT_STUB, enforce_metadata=False)
+    try:
+        nb = clear.preprocess(copy.deepcopy(solution), {})[0]
+    except MarkerError as err:
+        raise MarkerError(f"{name}, {err}") from None
+    return ClearOutputPreprocessor().preprocess(nb, {})[0]
+
+
+def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate (or --check) the exercises of the solutions given, by default all."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("solutions", nargs="*", type=Path, help="solution notebooks (default: all)")
-    parser.add_argument("--check", action="store_true", help="only check that the exercise notebooks match")
-    parser.add_argument("--no-execute", action="store_true", help="write the exercise sources without executing")
-    args = parser.parse_args()
-    paths = args.solutions or sorted(SOLUTIONS.glob("[0-9]*.ipynb"))
+    parser.add_argument("solutions", nargs="*", type=Path, help="default: notebooks/solutions/*")
+    parser.add_argument("--check", action="store_true", help="only check the exercises match")
+    args = parser.parse_args(argv)
     stale = 0
-    for path in paths:
-        path = path.resolve()
-        target = EXERCISES / path.name
-        if args.check:
-            want = [(c.cell_type, c.source) for c in student_notebook(nbformat.read(path, as_version=4), path.name).cells]
-            have = [(c.cell_type, c.source) for c in nbformat.read(target, as_version=4).cells] if target.exists() else None
-            ok = want == have
-            stale += not ok
-            print(f"{'ok   ' if ok else 'STALE'} {target.relative_to(ROOT)}")
-            continue
-        solution = nbformat.read(path, as_version=4)
-        if not args.no_execute:
-            execute(solution, path)
+    try:
+        for path in args.solutions or sorted(SOLUTIONS.glob("[0-9]*_solutions.ipynb")):
+            target, solution = exercise_path(path), nbformat.read(path, as_version=4)
+            if args.check:
+                have = nbformat.read(target, as_version=4) if target.is_file() else solution
+                ok = _sources(have) == _sources(student_notebook(solution, path.name))
+                stale += not ok
+                print(f"{'ok   ' if ok else 'STALE'} {target}")
+                continue
+            execute(solution, path.parent)
             nbformat.write(solution, path)
-        student = student_notebook(solution, path.name)
-        if not args.no_execute:
-            execute(student, target)
-        EXERCISES.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student, target)
-        print(f"wrote {path.relative_to(ROOT)} and {target.relative_to(ROOT)}")
+            student = student_notebook(solution, path.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            execute(student, target.parent)
+            nbformat.write(student, target)
+            print(f"wrote {path} and {target}")
+    except MarkerError as err:
+        parser.exit(2, f"make_exercises: {err}\n")
     if stale:
-        print("run: python tools/make_exercises.py   (the solutions notebook is the source)", file=sys.stderr)
+        print(
+            "stale: run `make exercises` (edit the solutions, never the exercises)", file=sys.stderr
+        )
     return 1 if stale else 0
 
 

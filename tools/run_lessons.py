@@ -1,60 +1,67 @@
-"""Execute lessons headless into an output folder: executed notebooks and an offline HTML site.
+"""Execute the lessons headless into build/run/ (notebooks/ is only read), then build its site.
 
-The committed notebooks are only read, never written. Each lesson runs in a fresh kernel; one line per
-lesson is printed, and the exit status is non-zero if any lesson fails (the line names the error).
-The HTML pages are rendered from the executed notebooks by tools/build_site.py, with MathJax copied
-next to them (no CDN), so build/run/html/index.html opens offline.
-
-    python tools/run_lessons.py --out build/run --vendor build/vendor/node_modules notebooks/0*.ipynb
+Each lesson runs in a fresh kernel over IPC (Unix sockets in a temporary folder, never TCP); one
+line per lesson, exit status 1 if one fails. The site (OUT/html) shows the executed lessons and
+the committed exercises their links point to.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_site import build_html  # noqa: E402  (a sibling script, not part of the package)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for build_site, a sibling script
+from build_site import build_html, page_names
 
-
-def run_lesson(path: Path, out: Path, timeout: int) -> str | None:
-    """Execute `path` into out/NAME.ipynb; return None, or the error that stopped it."""
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute()
-    except CellExecutionError as err:
-        return str(err).strip().splitlines()[-1]
-    nbformat.write(nb, out / path.name)
-    return None
+__all__ = ["execute", "main", "site_pages"]
 
 
-def main() -> int:
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
+    """Execute `nb` in place in a fresh python3 kernel started in `cwd`, over IPC."""
+    with tempfile.TemporaryDirectory(prefix="kernel-") as tmp:
+        ipc = {"transport": "ipc", "ip": f"{tmp}/ipc", "connection_file": f"{tmp}/kernel.json"}
+        client = NotebookClient(nb, timeout=timeout, config=Config(KernelManager=ipc))
+        client.execute(cwd=str(cwd))
+
+
+def site_pages(lessons: Sequence[Path]) -> dict[str, Path]:
+    """The notebooks `make run` shows: the lessons, then the exercises next to them."""
+    return page_names([*lessons, *sorted(lessons[0].parent.glob("exercises/[0-9]*.ipynb"))])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Execute each lesson into OUT/, then build OUT/html; 1 if a lesson failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/run"))
-    parser.add_argument("--vendor", type=Path, default=Path("build/vendor/node_modules"))
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    executed = []
-    for path in args.notebooks:
-        start = time.perf_counter()
-        error = run_lesson(path, args.out, args.timeout)
+    pages, failed = site_pages(args.notebooks), 0
+    for name, path in list(pages.items())[: len(args.notebooks)]:
+        start, nb, error = time.perf_counter(), nbformat.read(path, as_version=4), ""
+        try:
+            execute(nb, path.parent, args.timeout)
+            pages[name] = args.out / path.name
+            nbformat.write(nb, pages[name])
+        except CellExecutionError as err:
+            error, failed = str(err).strip().splitlines()[-1], failed + 1
         seconds = time.perf_counter() - start
-        print(f"{'FAIL' if error else 'ok  '} {path.name:<40} {seconds:5.1f} s  {error or args.out / path.name}", flush=True)
-        if not error:
-            executed.append(args.out / path.name)
-    if len(executed) < len(args.notebooks):
-        return 1
-    build_html(executed, args.out / "html", args.vendor, "Gradient descent, step by step (executed by make run)")
-    return 0
+        print(
+            f"{'FAIL' if error else 'ok  '} {path.name:<40} {seconds:5.1f} s  {error}", flush=True
+        )
+    if not failed:
+        build_html(pages, args.out / "html", "Gradient descent, step by step (run by make run)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
