@@ -318,9 +318,6 @@ def alt_problems(nb, name):
     ]
 
 
-@pytest.mark.xfail(
-    reason="issue 18: the lessons' figure cells carry no 'alt' metadata yet", strict=False
-)
 def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
     problems = [
         p for path in LESSONS for p in alt_problems(nbformat.read(path, as_version=4), path.name)
