@@ -3,6 +3,10 @@
 from hypothesis import settings
 
 settings.register_profile(
-    "repeatable", max_examples=60, deadline=None, derandomize=True, database=None  # writes nothing
+    "repeatable",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,  # writes nothing
 )
 settings.load_profile("repeatable")

@@ -44,8 +44,9 @@ def free_port() -> int:
 
 def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, object]:
     headers = {"Authorization": f"token {token}"} if token else {}
-    req = urllib.request.Request(url, headers=headers, method=method,
-                                 data=b"{}" if method == "POST" else None)
+    req = urllib.request.Request(
+        url, headers=headers, method=method, data=b"{}" if method == "POST" else None
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as response:
             body = response.read()
@@ -73,13 +74,28 @@ def lab():
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     log = scratch / "lab.log"
-    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
+    env = dict(
+        os.environ,
+        JUPYTER_TOKEN=token,
+        JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
+    )
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_OPTS=--no-browser",
-             f"WORK_DIR={scratch / 'my-work'}"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "make",
+                "--no-print-directory",
+                "lab",
+                f"LAB_PORT={port}",
+                "LAB_OPTS=--no-browser",
+                f"WORK_DIR={scratch / 'my-work'}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -151,14 +167,24 @@ def test_a_kernel_talks_over_ipc_without_the_unencrypted_tcp_warning(lab):
 def test_makefile_never_disables_the_token():
     makefile = (ROOT / "Makefile").read_text()
     assert "--ServerApp.ip=127.0.0.1" in makefile
-    for unsafe in ("token=''", 'token=""', "--ServerApp.token= ", "disable_check_xsrf",
-                   "--ip=0.0.0.0"):
+    for unsafe in (
+        "token=''",
+        'token=""',
+        "--ServerApp.token= ",
+        "disable_check_xsrf",
+        "--ip=0.0.0.0",
+    ):
         assert unsafe not in makefile
 
 
 def test_no_installed_labextension_is_incompatible_with_this_jupyterlab():
-    listing = subprocess.run([VENV_BIN / "jupyter", "labextension", "list"], capture_output=True,
-                             text=True, check=True, env=dict(os.environ, NO_COLOR="1"))
+    listing = subprocess.run(
+        [VENV_BIN / "jupyter", "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
     text = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)
     extensions = [line.split() for line in text.splitlines() if re.search(r" v\d", line)]
     assert extensions, text
@@ -198,9 +224,13 @@ def test_fresh_copy_moves_the_old_file_aside_and_never_deletes_it(tmp_path):
 
 
 def test_make_fresh_copy_without_lesson_says_what_to_do(tmp_path):
-    done = subprocess.run(["make", "--no-print-directory", "fresh-copy",
-                           f"WORK_DIR={tmp_path / 'w'}"], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "fresh-copy", f"WORK_DIR={tmp_path / 'w'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode != 0
     assert "LESSON=03" in done.stderr and len(done.stderr.strip().splitlines()) <= 2
 
@@ -215,11 +245,13 @@ def test_running_a_lesson_in_the_working_copy_changes_no_committed_file():
     NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(dest)}}).execute()
     nbformat.write(notebook, path)  # as JupyterLab saves it
     assert git_status() == before
-    ignored = subprocess.run(["git", "check-ignore", "-q", "my-work/01_lesson.ipynb"], cwd=ROOT,
-                             check=False)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "my-work/01_lesson.ipynb"], cwd=ROOT, check=False
+    )
     assert ignored.returncode == 0, "my-work/ (the default working copy) is not git-ignored"
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout

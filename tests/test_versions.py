@@ -56,7 +56,11 @@ def import_gdlessons(noted=None, **fake):
         "print('torch' in sys.modules)\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=True,
     )
     return run.stderr, run.stdout.strip() == "True"

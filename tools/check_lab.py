@@ -33,13 +33,20 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # An upstream bug, not ours: jupyterlab_rise 0.43.1's slideshow bundles a @microsoft/fast-foundation
 # whose design tokens recurse (fast issue #7057) and log this error; nothing in Lab triggers it. It
 # is tolerated for that exact version only, so an upgrade of RISE re-checks it.
-KNOWN = {("jupyterlab_rise", "0.43.1"): ("RangeError: Maximum call stack size exceeded",
-                                         "/static/rise/")}
+KNOWN = {
+    ("jupyterlab_rise", "0.43.1"): ("RangeError: Maximum call stack size exceeded", "/static/rise/")
+}
 MARK = ".made-by-check-lab"  # --work is emptied only if it has this file
 LOG_MUST_NOT = ["without encryption", "Exception while loading config file"]
 
@@ -50,12 +57,27 @@ def start_lab(work: Path, log: Path) -> tuple[subprocess.Popen, str, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"))
+    env = dict(
+        os.environ,
+        JUPYTER_TOKEN=token,
+        JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
+    )
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_OPTS=--no-browser",
-         f"WORK_DIR={work / 'my-work'}"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            "make",
+            "--no-print-directory",
+            "lab",
+            f"LAB_PORT={port}",
+            "LAB_OPTS=--no-browser",
+            f"WORK_DIR={work / 'my-work'}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         if proc.poll() is not None:
@@ -84,8 +106,11 @@ def set_theme(url: str, token: str, theme: str) -> None:
     """Choose Lab's theme through its settings REST API, as the Settings menu does."""
     body = json.dumps({"raw": json.dumps({"theme": theme})}).encode()
     request = urllib.request.Request(
-        f"{url}/lab/api/settings/@jupyterlab/apputils-extension:themes", data=body, method="PUT",
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        f"{url}/lab/api/settings/@jupyterlab/apputils-extension:themes",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=10)
 
 
@@ -110,10 +135,13 @@ def check(page: Page, url: str, token: str, lesson: str, figures: str, shots: Pa
     if page.get_by_text("official Jupyter news").count():
         problems.append("the 'official Jupyter news?' pop-up appeared")
     menu(page, "Run", "Run All Cells")
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
         return p.length && p.every(e => /\\[\\d+\\]/.test(e.textContent));
-    }""", timeout=180_000)
+    }""",
+        timeout=180_000,
+    )
     page.click(".jp-NotebookPanel .jp-Cell >> nth=0")
     page.keyboard.press("Escape")
     page.keyboard.press("Alt+r")
@@ -155,11 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the check; print one line per problem and return 1 if there was any."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", type=Path, default=ROOT / "build/render")
-    parser.add_argument("--work", type=Path, default=ROOT / "build/check-lab",
-                        help="scratch folder (emptied first): working copy, Lab settings, log")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "build/check-lab",
+        help="scratch folder (emptied first): working copy, Lab settings, log",
+    )
     parser.add_argument("--lesson", default="01_numpy_gradient_descent.ipynb")
-    parser.add_argument("--figures", default="03_torch_autograd.ipynb",
-                        help="a lesson with figures, for the dark-theme screenshot")
+    parser.add_argument(
+        "--figures",
+        default="03_torch_autograd.ipynb",
+        help="a lesson with figures, for the dark-theme screenshot",
+    )
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
     if not Path(args.chromium).is_file():
@@ -191,10 +226,17 @@ def main(argv: list[str] | None = None) -> int:
                     errors.append(f"console error ({where}): {msg.text[:300]}")
 
             page.on("console", on_console)
-            page.on("pageerror",
-                    lambda err: errors.append(f"uncaught: {(err.stack or str(err))[:400]}"))
-            page.on("request", lambda req: offsite.append(req.url)
-                    if urlparse(req.url).hostname not in (None, "127.0.0.1") else None)
+            page.on(
+                "pageerror", lambda err: errors.append(f"uncaught: {(err.stack or str(err))[:400]}")
+            )
+            page.on(
+                "request",
+                lambda req: (
+                    offsite.append(req.url)
+                    if urlparse(req.url).hostname not in (None, "127.0.0.1")
+                    else None
+                ),
+            )
             try:
                 problems = check(page, url, token, args.lesson, args.figures, shots)
             except PlaywrightError as err:  # a step timed out: say which, keep a picture
@@ -204,16 +246,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(proc)
     text = log.read_text(errors="replace")
-    problems += errors + [f"request off the machine: {u}" for u in offsite
-                          if not u.startswith(("data:", "blob:", "about:"))]
+    problems += errors + [
+        f"request off the machine: {u}"
+        for u in offsite
+        if not u.startswith(("data:", "blob:", "about:"))
+    ]
     problems += [f"server log says {bad!r}; see {log}" for bad in LOG_MUST_NOT if bad in text]
     if tolerated:
-        print(f"note: {len(tolerated)} x {known[0]!r} from the RISE 0.43.1 bundle (upstream bug, "
-              "see KNOWN in tools/check_lab.py)")
+        print(
+            f"note: {len(tolerated)} x {known[0]!r} from the RISE 0.43.1 bundle (upstream bug, "
+            "see KNOWN in tools/check_lab.py)"
+        )
     for problem in problems:
         print(f"FAIL: {problem}")
-    print(f"check-lab: {len(problems)} problem(s) in {time.monotonic() - started:.0f} s; "
-          f"screenshots {shots / 'rise.png'}, {shots / 'lab-dark.png'}")
+    print(
+        f"check-lab: {len(problems)} problem(s) in {time.monotonic() - started:.0f} s; "
+        f"screenshots {shots / 'rise.png'}, {shots / 'lab-dark.png'}"
+    )
     return 1 if problems else 0
 
 

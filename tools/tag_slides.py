@@ -33,17 +33,30 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["SLIDE_TYPES", "RISE_SETTINGS", "LINES_PER_SLIDE", "cell_height", "is_setup_cell", "slide_types", "tag_notebook", "main"]
+__all__ = [
+    "SLIDE_TYPES",
+    "RISE_SETTINGS",
+    "LINES_PER_SLIDE",
+    "cell_height",
+    "is_setup_cell",
+    "slide_types",
+    "tag_notebook",
+    "main",
+]
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
-LINES_PER_SLIDE = 26  # what fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS)
+LINES_PER_SLIDE = (
+    26  # what fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS)
+)
 CHARS_PER_LINE = 80
 IMAGE_LINES = 19  # a 640x480 figure is 480px tall on a 700px slide
 OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
 
 RISE_SETTINGS = {"theme": "serif", "scroll": True, "transition": "slide"}
 
-_NOTES = re.compile(r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE)
+_NOTES = re.compile(
+    r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE
+)
 _SETUP_CALLS = {
     "warnings.filterwarnings",
     "warnings.simplefilter",
@@ -82,7 +95,11 @@ def is_setup_cell(source: str) -> bool:
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _dotted(node.value.func) in _SETUP_CALLS:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and _dotted(node.value.func) in _SETUP_CALLS
+        ):
             continue
         return False
     return True
@@ -106,7 +123,9 @@ def cell_height(cell: dict) -> float:
     source = cell.get("source", "")
     if cell.get("cell_type") == "markdown":
         height = _text_lines(source, CHARS_PER_LINE)
-        height += sum(1 for line in source.splitlines() if line.lstrip().startswith("#"))  # big headings
+        height += sum(
+            1 for line in source.splitlines() if line.lstrip().startswith("#")
+        )  # big headings
         height += source.count("$$") / 2  # display math is taller than a line
         return height
     height = 1.0 + _text_lines(source, CHARS_PER_LINE)  # the input box and its padding
@@ -118,7 +137,9 @@ def cell_height(cell: dict) -> float:
         elif out.get("output_type") == "stream":
             output_lines += _text_lines(out.get("text", ""), CHARS_PER_LINE)
         elif "text/plain" in data or out.get("output_type") == "error":
-            output_lines += _text_lines(data.get("text/plain", "\n".join(out.get("traceback", []))), CHARS_PER_LINE)
+            output_lines += _text_lines(
+                data.get("text/plain", "\n".join(out.get("traceback", []))), CHARS_PER_LINE
+            )
     if output_lines:
         height += 1.0 + min(output_lines, OUTPUT_LINES_SHOWN)
     return height
@@ -129,7 +150,9 @@ def _tagged_type(cell: dict) -> str | None:
         if tag.startswith("slides:"):
             wanted = tag.removeprefix("slides:")
             if wanted not in SLIDE_TYPES:
-                raise ValueError(f"cell tag {tag!r}: the slide type must be one of {', '.join(SLIDE_TYPES)}")
+                raise ValueError(
+                    f"cell tag {tag!r}: the slide type must be one of {', '.join(SLIDE_TYPES)}"
+                )
             return wanted
     return None
 
@@ -155,7 +178,11 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
         if kind is None:
             if not source.strip():
                 kind = "skip"
-            elif cell.get("cell_type") == "code" and not cell.get("outputs") and is_setup_cell(source):
+            elif (
+                cell.get("cell_type") == "code"
+                and not cell.get("outputs")
+                and is_setup_cell(source)
+            ):
                 kind = "skip"
             elif cell.get("cell_type") == "markdown" and re.match(r"#{1,2}\s", stripped):
                 kind = "slide"
@@ -200,7 +227,9 @@ def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook needs tagging")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a notebook needs tagging"
+    )
     args = parser.parse_args(argv)
     stale = 0
     for path in args.notebooks:
@@ -211,10 +240,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         stale += 1
         if args.check:
-            print(f"STALE   {path}: slide metadata missing or out of date ({len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})", file=sys.stderr)
+            print(
+                f"STALE   {path}: slide metadata missing or out of date ({len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})",
+                file=sys.stderr,
+            )
         else:
             nbformat.write(nb, path)
-            print(f"tagged  {path} ({len(changed)} changed: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})")
+            print(
+                f"tagged  {path} ({len(changed)} changed: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})"
+            )
     if args.check and stale:
         print("run: .venv/bin/python tools/tag_slides.py notebooks/[0-9]*.ipynb", file=sys.stderr)
         return 1

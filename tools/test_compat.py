@@ -28,8 +28,9 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "compat"
@@ -49,8 +50,14 @@ def requirements(env: str) -> list[str]:
 
 def run(cmd: list, env_dir: Path, log: str = "") -> subprocess.CompletedProcess:
     """Run cmd with env_dir's bin first on PATH (kernel.json's `python` is that env's)."""
-    env = dict(os.environ, VIRTUAL_ENV=str(env_dir), PYTHONHASHSEED="0", OMP_NUM_THREADS="1",
-               COLUMNS="200", HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "build" / "hypothesis"))
+    env = dict(
+        os.environ,
+        VIRTUAL_ENV=str(env_dir),
+        PYTHONHASHSEED="0",
+        OMP_NUM_THREADS="1",
+        COLUMNS="200",
+        HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "build" / "hypothesis"),
+    )
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
     done = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env, capture_output=True, text=True)
     if log:
@@ -73,14 +80,22 @@ def execute_notebooks(paths: list[str], out: Path) -> None:
     for path in map(Path, paths):
         nb, error = nbformat.read(path, as_version=4), None
         try:
-            NotebookClient(nb, timeout=300, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                nb,
+                timeout=300,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
         except CellExecutionError as err:
             error = f"{err.ename}: {err.evalue}".splitlines()[0]
         except Exception as err:  # a dead kernel, a timeout: one line, and on to the next
             error = f"{type(err).__name__}: {err}".splitlines()[0]
-        stderr = [o.text.strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
-                  if o.get("name") == "stderr" and o.text.strip()]
+        stderr = [
+            o.text.strip().splitlines()[0]
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if o.get("name") == "stderr" and o.text.strip()
+        ]
         results[str(path)] = [error, [t for t in stderr if not t.startswith("gdlessons:")]]
         (out / path.parent).mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out / path)
@@ -97,16 +112,30 @@ def check_env(env: str, reuse: bool) -> dict:
         pip = run([py, "-m", "pip", "install", "--quiet", *requirements(env)], env_dir, "pip.log")
         if pip.returncode:
             return {**row, "failures": [f"pip install failed: see {env_dir / 'pip.log'}"]}
-    probe = run([py, "-c", "import json, gdlessons; print(json.dumps(gdlessons.versions()))"],
-                env_dir)
+    probe = run(
+        [py, "-c", "import json, gdlessons; print(json.dumps(gdlessons.versions()))"], env_dir
+    )
     if probe.returncode:
         why = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
         return {**row, "failures": [f"import gdlessons failed: {why}"]}
     row.update(json.loads(probe.stdout))
     print(f"[{env}] {probe.stdout.strip()}: unit tests ...", flush=True)
     ignore = [arg for path in LEFT_OUT for arg in ("--ignore", path)]
-    tests = run([py, "-m", "pytest", "tests", "src", "-q", "-rfE",
-                 "--continue-on-collection-errors", *ignore], env_dir, "pytest.log")
+    tests = run(
+        [
+            py,
+            "-m",
+            "pytest",
+            "tests",
+            "src",
+            "-q",
+            "-rfE",
+            "--continue-on-collection-errors",
+            *ignore,
+        ],
+        env_dir,
+        "pytest.log",
+    )
     tail = (tests.stdout.strip().splitlines() or [tests.stderr.strip()])[-1]
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error)", tail)}
     row["tests"] = f"{counts.get('passed', 0)}/{counts.get('failed', 0) + counts.get('error', 0)}"
@@ -114,10 +143,14 @@ def check_env(env: str, reuse: bool) -> dict:
     if tests.returncode and not row["failures"]:
         row["failures"] = [f"pytest exit {tests.returncode}: {tail}"]
     print(f"[{env}] {tail}: notebooks ...", flush=True)
-    paths = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("notebooks/**/*.ipynb")
-                   if ".ipynb_checkpoints" not in p.parts)
-    done = run([py, __file__, "--out", env_dir / "executed", "--execute", *paths], env_dir,
-               "notebooks.log")
+    paths = sorted(
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("notebooks/**/*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
+    done = run(
+        [py, __file__, "--out", env_dir / "executed", "--execute", *paths], env_dir, "notebooks.log"
+    )
     try:
         results = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -131,8 +164,9 @@ def check_env(env: str, reuse: bool) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--envs", nargs="+", choices=["oldest", "newest"],
-                        default=["oldest", "newest"])
+    parser.add_argument(
+        "--envs", nargs="+", choices=["oldest", "newest"], default=["oldest", "newest"]
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an environment already built")
     parser.add_argument("--execute", nargs="+", help=argparse.SUPPRESS)  # inside an environment
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)  # where --execute writes

@@ -54,8 +54,9 @@ def source_files(source: Path) -> list[Path]:
         path.relative_to(source)
         for path in source.rglob("*")
         if path.is_file()
-        and not any(part.startswith(".") or part == "__pycache__"
-                    for part in path.relative_to(source).parts)
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in path.relative_to(source).parts
+        )
     )
 
 
@@ -73,8 +74,11 @@ def _copy_new(src: Path, dst: Path) -> bool:
 
 def _add_rise_css(dest: Path) -> None:
     """Create the (empty) stylesheets RISE requests next to each notebook, where missing."""
-    for folder in {nb.parent for nb in dest.rglob("*.ipynb")
-                   if not any(p.startswith(".") for p in nb.relative_to(dest).parts)}:
+    for folder in {
+        nb.parent
+        for nb in dest.rglob("*.ipynb")
+        if not any(p.startswith(".") for p in nb.relative_to(dest).parts)
+    }:
         targets = {folder / "rise.css": RISE_CSS}
         for nb in folder.glob("*.ipynb"):
             targets[nb.with_suffix(".css")] = NOTEBOOK_CSS.format(name=nb.name)
@@ -90,8 +94,10 @@ def sync(source: Path, dest: Path) -> SyncReport:
     """
     files = source_files(source)
     if dest.exists() and not dest.is_dir():
-        raise LessonError(f"{dest} exists but is not a folder: move it away, or pick another "
-                          "folder with WORK_DIR=...")
+        raise LessonError(
+            f"{dest} exists but is not a folder: move it away, or pick another "
+            "folder with WORK_DIR=..."
+        )
     report = SyncReport(dest=dest, created=not dest.exists())
     dest.mkdir(parents=True, exist_ok=True)
     report.added = [rel for rel in files if _copy_new(source / rel, dest / rel)]
@@ -109,23 +115,30 @@ def find_lesson(source: Path, lesson: str) -> Path:
     notebooks = [rel for rel in source_files(source) if rel.suffix == ".ipynb"]
     lessons = ", ".join(rel.name.split("_")[0] for rel in notebooks if rel.parent == Path("."))
     if not lesson:
-        raise LessonError(f"no lesson given: say which one, e.g. LESSON=03 (lessons: {lessons}; "
-                          "or exercises/03, solutions/03)")
+        raise LessonError(
+            f"no lesson given: say which one, e.g. LESSON=03 (lessons: {lessons}; "
+            "or exercises/03, solutions/03)"
+        )
     wanted = Path(lesson)
-    matches = [rel for rel in notebooks
-               if rel.parent == wanted.parent and rel.name.startswith(wanted.name)]
+    matches = [
+        rel for rel in notebooks if rel.parent == wanted.parent and rel.name.startswith(wanted.name)
+    ]
     if not matches:
-        raise LessonError(f"no notebook in {source}/ matches {lesson!r}: use one of {lessons} "
-                          "(or exercises/NN, solutions/NN)")
+        raise LessonError(
+            f"no notebook in {source}/ matches {lesson!r}: use one of {lessons} "
+            "(or exercises/NN, solutions/NN)"
+        )
     if len(matches) > 1:
         names = ", ".join(str(rel) for rel in matches)
-        raise LessonError(f"{lesson!r} matches {len(matches)} notebooks ({names}): "
-                          "give more of the name")
+        raise LessonError(
+            f"{lesson!r} matches {len(matches)} notebooks ({names}): give more of the name"
+        )
     return matches[0]
 
 
-def fresh_copy(source: Path, dest: Path, lesson: str,
-               now: datetime | None = None) -> tuple[Path, Path | None]:
+def fresh_copy(
+    source: Path, dest: Path, lesson: str, now: datetime | None = None
+) -> tuple[Path, Path | None]:
     """Put a fresh copy of one notebook from `source` into `dest`.
 
     An existing file is renamed `<name>.old-<YYYYmmdd-HHMMSS>.ipynb` next to it, never deleted.
@@ -169,22 +182,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             target, moved = fresh_copy(args.source, args.dest, args.lesson)
             kept = f"; your old one is kept as {_show(moved)}" if moved else ""
             print(f"Fresh copy: {_show(target)}{kept}.")
-            print("If it is open in JupyterLab, close it without saving (or File > Reload "
-                  "Notebook from Disk), or the old version may be saved over it.")
+            print(
+                "If it is open in JupyterLab, close it without saving (or File > Reload "
+                "Notebook from Disk), or the old version may be saved over it."
+            )
             return 0
         report = sync(args.source, args.dest)
     except LessonError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     where = _show(report.dest)
-    print(f"Your working copy of the lessons: {where}/"
-          + (f" (made just now from {_show(args.source)}/)." if report.created else "."))
+    print(
+        f"Your working copy of the lessons: {where}/"
+        + (f" (made just now from {_show(args.source)}/)." if report.created else ".")
+    )
     if report.added and not report.created:
         print(f"  New from {_show(args.source)}/: " + ", ".join(map(str, report.added)))
-    print("  JupyterLab opens it: run and change the lessons there. notebooks/ stays as committed, "
-          "so `git pull` never conflicts with your work.")
-    print("  Fresh copy of one lesson: make fresh-copy LESSON=03 (the old file is kept as "
-          "<name>.old-<date>-<time>.ipynb).")
+    print(
+        "  JupyterLab opens it: run and change the lessons there. notebooks/ stays as committed, "
+        "so `git pull` never conflicts with your work."
+    )
+    print(
+        "  Fresh copy of one lesson: make fresh-copy LESSON=03 (the old file is kept as "
+        "<name>.old-<date>-<time>.ipynb)."
+    )
     return 0
 
 
