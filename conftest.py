@@ -95,11 +95,12 @@ class NotebookProgress:
     def pytest_runtest_teardown(self, item, nextitem):
         result = yield
         last = nextitem is None or nextitem.parent is not item.parent
-        if _is_nbval_cell(item) and last and _git_status() != self.status:
+        if _is_nbval_cell(item) and last and (now := _git_status()) != self.status:
+            changed = sorted(set(now.splitlines()) ^ set(self.status.splitlines()))
             raise AssertionError(
-                f"{item.parent.name} wrote or changed files in the repository (git status "
-                "changed): a notebook must not write files; another one could read them, and "
-                "outputs would depend on the order."
+                f"the repository changed while {item.parent.name} ran ({'; '.join(changed[:3])}):"
+                " a notebook must not write files (another one could read them, and outputs "
+                "would depend on the order). Edited a file during `make test`? Run it again."
             )
         return result
 
