@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent
+# The repository whose `git status` must not change (tests point it at a scratch repository).
+ROOT = Path(os.environ.get("NOTEBOOK_CHECK_ROOT", Path(__file__).resolve().parent))
 
 
 def _git_status() -> str:
