@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter, SlidesExporter
+from vega_bundle import needs_vega, write_bundle  # tools/: the explorers' offline scripts
 
 __all__ = ["lesson_title", "inline_markdown", "link_notebooks", "index_page", "build_html", "build_slides", "main"]
 
@@ -212,6 +213,8 @@ def build_html(lessons: Sequence[Path], out: Path, vendor: Path, title: str, ext
     root = Path(os.path.commonpath([p.resolve().parent for p in lessons]))
     out.mkdir(parents=True, exist_ok=True)
     _copy_assets(vendor, MATHJAX_FILES, out)
+    if needs_vega([*lessons, *extras]):
+        write_bundle(out / STATIC)
     exporter = _exporter(HTMLExporter, "lab", "lesson.html.j2")
     targets = {_relative(p, root): posixpath.splitext(_relative(p, root))[0] + ".html" for p in [*lessons, *extras]}
     lines = []
@@ -237,6 +240,8 @@ def build_slides(lessons: Sequence[Path], out: Path, vendor: Path, extras: Seque
     root = Path(os.path.commonpath([p.resolve().parent for p in lessons]))
     out.mkdir(parents=True, exist_ok=True)
     _copy_assets(vendor, {**MATHJAX_FILES, **REVEAL_FILES}, out)
+    if needs_vega(lessons):
+        write_bundle(out / STATIC)
     exporter = _exporter(SlidesExporter, "reveal", "slides.html.j2", reveal_url_prefix=f"{STATIC}/reveal.js", reveal_theme="white")
     targets = {_relative(p, root): posixpath.splitext(_relative(p, root))[0] + ".slides.html" for p in lessons}
     targets |= {_relative(p, root): f"{site}/" + posixpath.splitext(_relative(p, root))[0] + ".html" for p in extras}

@@ -99,12 +99,11 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     factor = alt.layer(
         _data("i,lr,f,text", info).mark_line(color="gray"),
         now.mark_point(size=250, filled=True, color=COLORS[0]),
-        marks.mark_rule(color=COLORS[1], strokeWidth=2).encode(y=alt.value(0), y2=alt.value(90)),
+        marks.mark_rule(color=COLORS[1], strokeWidth=2).encode(y=alt.value(0), y2=alt.value(80)),
         marks.mark_text(color=COLORS[1], dx=4).encode(y=alt.value(8), text="t:N"),
     ).encode(alt.X("lr:Q", title="learning rate lr", scale=scale), alt.Y("f:Q", title="1 - lr·L"))
-    w_text = (
-        "'after ' + epochs + ' epochs: w = ' + format(datum.w, abs(datum.w) < 1e4 ? '.3f' : '.3e')"
-    )
+    w_text = "'after ' + epochs + (epochs == 1 ? ' epoch' : ' epochs') + ': w = ' + "
+    w_text += "format(datum.w, abs(datum.w) < 1e4 ? '.3f' : '.3e')"
     text = alt.layer(
         now.mark_text(),
         run.transform_filter("datum.k == epochs").transform_calculate(text=w_text).mark_text(dy=24),
@@ -112,10 +111,10 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     charts = [
         text.properties(width=720, height=36, view={"stroke": None}, name="lr_text"),
         alt.hconcat(
-            parabola.properties(width=330, height=210, title="The path on J(w)", name="lr_path"),
-            loss.properties(width=300, height=210, title="Loss per epoch (log)", name="lr_loss"),
+            parabola.properties(width=330, height=190, title="The path on J(w)", name="lr_path"),
+            loss.properties(width=300, height=190, title="Loss per epoch (log)", name="lr_loss"),
         ),
-        factor.properties(width=720, height=90, title="Each step multiplies w - w* by 1 - lr·L"),
+        factor.properties(width=720, height=80, title="Each step multiplies w - w* by 1 - lr·L"),
     ]
     about = f"lr from {lrs[0]:.3g} to {lrs[-1]:.3g} (1/L = {1 / L:.3g}, 2/L = {2 / L:.3g} marked)"
     steps = f"0: {lrs[0]:.3g}, {one}: 1/L, {len(lrs) - 1}: {lrs[-1]:.3g}"
@@ -225,12 +224,13 @@ def optimizer_explorer(
     title = f"Loss J(w, b) from (w, b) = {start}; ◆ least squares ({w_star:.3f}, {b_star:.3f})"
     charts = [
         text.properties(width=600, height=66, view={"stroke": None}, name="opt_text"),
-        valley.properties(width=600, height=330, name="opt_paths", title=title),
+        valley.properties(width=600, height=300, name="opt_paths", title=title),
     ]
     return _explorer(
         charts,
         f"Optimizer explorer: SGD, SGD + momentum and Adam on the valley J(w, b) from (w, b) = "
         f"{start}, {num_epochs} epochs; a slider for each lr and for momentum's beta.",
-        *sliders,
+        *sliders[:2],
         _slider("beta", betas[-1], betas[-1], "momentum β ", betas[0], gap),
+        sliders[2],
     )
