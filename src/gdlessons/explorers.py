@@ -223,8 +223,8 @@ def optimizer_explorer(
     ]
     title = f"Loss J(w, b) from (w, b) = {start}; ◆ least squares ({w_star:.3f}, {b_star:.3f})"
     charts = [
-        text.properties(width=600, height=66, view={"stroke": None}, name="opt_text"),
-        valley.properties(width=600, height=300, name="opt_paths", title=title),
+        text.properties(width=600, height=60, view={"stroke": None}, name="opt_text"),
+        valley.properties(width=600, height=270, name="opt_paths", title=title),
     ]
     return _explorer(
         charts,
