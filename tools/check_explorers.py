@@ -214,10 +214,11 @@ def check_page(page: Page, url: str, shots: Path, name: str, deck: bool) -> list
         )
         if not all(label.strip() for label in labels):
             problems.append(f"{name}: explorer {n}: a slider has no label")
+        target, shot = page if deck else el, f"explorer-{kind}{'-slide' if deck else ''}-{name}"
+        target.screenshot(path=shots / f"{shot}.png")  # as the lesson opens
         check = check_lr if kind == "lr" else check_optimizers
         problems += check(page, el, f"{name}: {kind} explorer")
-        target = page if deck else el
-        target.screenshot(path=shots / f"explorer-{kind}{'-slide' if deck else ''}-{name}.png")
+        target.screenshot(path=shots / f"{shot}-moved.png")  # after the last slider positions
         small = el.evaluate(
             "el => Math.min(...[...el.querySelectorAll('svg text')].map("
             "(t) => parseFloat(getComputedStyle(t).fontSize)))"
