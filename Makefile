@@ -159,6 +159,15 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 	$(PY) tools/check_render.py --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
 		--links $(wildcard build/run/html)
 
+# The explorers (gdlessons.explorers) in headless Chromium, offline: a scratch notebook with both,
+# executed, as a lesson page, a deck and in JupyterLab; every slider moved by keyboard, the drawn
+# data compared with the trainers' runs. Screenshots in build/render/. Built lessons instead:
+# .venv/bin/python tools/check_explorers.py --html build/html/01_....html --slides build/slides/01_....slides.html
+.PHONY: check-explorers
+check-explorers: setup $(DEV_STAMP) $(VENDOR_STAMP)  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) tools/check_explorers.py --lab --shots build/render
+
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved
 # rounds (about 20 minutes) in build/bench.md. BENCH_SETUP=0 skips make setup; BENCH_OPTS=--quick.

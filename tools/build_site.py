@@ -21,6 +21,7 @@ from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
+from vega_bundle import needs_vega, write_bundle  # tools/: the explorers' offline script
 
 __all__ = ["alt_issue", "build_html", "build_slides", "figures", "link_notebooks", "main"]
 __all__ += ["markdown2html", "page_names", "tex_to_mathml"]
@@ -137,6 +138,7 @@ def _render(
     nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
     here = posixpath.dirname(targets[name]) or "."
     gd = {"index": posixpath.relpath("index.html", here), "pins": PINS}
+    gd["static"] = posixpath.relpath("_static", here)  # the explorers' script lives there
     try:
         page = exporter.from_notebook_node(nb, {"metadata": {"path": str(src)}, "gd": gd})[0]
     except ValueError as err:
@@ -160,6 +162,8 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
     named after it (exercises/01_a_exercises.ipynb for 01_a.ipynb).
     """
     exporter = _exporter(HTMLExporter, "lesson.html.j2", template_name="lab")
+    if needs_vega(list(pages.values())):
+        write_bundle(out / "_static")
     targets = {n: n.removesuffix(".ipynb") + ".html" for n in [*pages, "index.ipynb"]}
     lines = [f"# {title}\n\nThe lessons in teaching order; each page reads offline and prints.\n"]
     for name, path in pages.items():
@@ -185,6 +189,8 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
     shutil.copytree(vendor / "reveal.js", dst, dirs_exist_ok=True, ignore=skip)
     reveal = {"reveal_url_prefix": "_static/reveal.js", "reveal_theme": "white"}
     exporter = _exporter(SlidesExporter, "slides.html.j2", template_name="reveal", **reveal)
+    if needs_vega(list(pages.values())):
+        write_bundle(out / "_static")
     targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}
     for name in [n for n in pages if "/" not in n]:
         _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)

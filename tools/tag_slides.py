@@ -50,6 +50,7 @@ LINES_PER_SLIDE = (
 )
 CHARS_PER_LINE = 80
 IMAGE_LINES = 19  # a 640x480 figure is 480px tall on a 700px slide
+EXPLORER_LINES = LINES_PER_SLIDE  # an explorer (a Vega-Lite chart with its sliders) fills a slide
 OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
 
 RISE_SETTINGS = {"theme": "serif", "scroll": True, "transition": "slide"}
@@ -134,6 +135,8 @@ def cell_height(cell: dict) -> float:
         data = out.get("data", {})
         if any(key.startswith("image/") for key in data):
             height += IMAGE_LINES
+        elif any(key.startswith("application/vnd.vegalite") for key in data):
+            height += EXPLORER_LINES
         elif out.get("output_type") == "stream":
             output_lines += _text_lines(out.get("text", ""), CHARS_PER_LINE)
         elif "text/plain" in data or out.get("output_type") == "error":

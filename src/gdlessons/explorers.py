@@ -1,0 +1,236 @@
+"""Explorers: sliders over runs of the package's own trainers, drawn by Vega-Lite (Altair).
+
+Every run is computed here for each value on the sliders' grid and stored in the chart as CSV; the
+browser only picks the rows the sliders select, so a drawn chart needs no kernel and no gradient
+descent is re-written in JavaScript. A notebook shows the Vega-Lite 5 spec (JupyterLab renders it
+itself) and the chart's description as text, whatever Altair renderer is enabled.
+
+>>> from gdlessons import toy_data
+>>> spec = lr_explorer(*toy_data()).to_dict()
+>>> [(p["name"], p["bind"]["min"], p["bind"]["max"]) for p in spec["params"]]
+[('lr_step', 0, 40), ('epochs', 1, 50)]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from functools import partial
+from typing import Any
+
+import altair as alt
+import numpy as np
+
+from gdlessons._drawing import span
+from gdlessons.history import DivergenceError
+from gdlessons.landscapes import _bowl
+from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
+from gdlessons.train import train_numpy
+
+__all__ = ["Explorer", "lr_explorer", "optimizer_explorer"]
+
+COLORS = ["#D55E00", "#009E73", "#CC79A7"]  # Okabe-Ito, as the static figures' runs
+LOOK = {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}}
+LOOK |= {"title": {"fontSize": 15}, "text": {"fontSize": 15, "align": "left"}}
+EMBED = {"embedOptions": {"renderer": "svg", "actions": False}}  # no links off the machine
+
+
+class Explorer(alt.VConcatChart):
+    """An Altair chart shown as its Vega-Lite spec, with its description as the text fallback."""
+
+    def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"application/vnd.vegalite.v5+json": self.to_dict(), "text/plain": self.description}
+
+
+def _data(header: str, rows: list, pick: str = "true") -> alt.Chart:
+    """A chart of ``rows`` as CSV (6 significant digits: the same on every machine), filtered."""
+    out, names = io.StringIO(), header.split(",")
+    fmt = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
+    csv.writer(out, lineterminator="\n").writerows([names, *fmt])
+    parse = {name: "number" for name in names if name != "text"}
+    data = alt.InlineData(values=out.getvalue(), format={"type": "csv", "parse": parse})
+    return alt.Chart(data).transform_filter(pick)
+
+
+def _slider(name: str, value: float, top: float, label: str, low: float = 0, step: float = 1):
+    bind = alt.binding_range(min=low, max=top, step=step, name=label)
+    return alt.param(name=name, value=value, bind=bind)
+
+
+def _explorer(charts: list, description: str, *sliders: Any) -> Explorer:
+    chart = Explorer(vconcat=charts, config=LOOK, usermeta=EMBED, description=description)
+    return chart.add_params(*sliders)
+
+
+def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epochs: int = 50):
+    """``train_numpy`` on ``y_hat = w x`` from w = 0, with sliders for lr and the number of epochs.
+
+    lr takes 18 log-spaced values a decade, from 0.001 to past 2/L (the one nearest 1/L is 1/L).
+    Shown: w after the epochs (row N of the run), the factor 1 - lr L and its regime, the path on
+    J(w), the loss per epoch, and 1 - lr L against lr with 1/L and 2/L marked.
+    """
+    L, w_star = lipschitz_constant(X), float(np.dot(X, y) / np.dot(X, X))
+    lrs = 10.0 ** (np.arange(round(18 * np.log10(2500 / L)) + 1) / 18 - 3)
+    one = int(np.argmin(abs(np.log(lrs * L))))
+    lrs[one], n = 1 / L, max_epochs + 1
+    runs = [train_numpy(X, y, lr=a, num_epochs=n) for a in lrs]
+    run = _data(
+        "i,k,w,J", [(i, k, h.w[k], h.loss[k]) for i, h in enumerate(runs) for k in range(n)]
+    )
+    run = run.transform_filter("datum.i == lr_step")
+    regimes = ["diverging", "oscillating", "one step", "slow, one side"]
+    word = [regimes[sum(f > t for t in (-1, -1e-9, 1e-9))] for f in 1 - lrs * L]  # as lesson 01
+    info = [
+        (i, a, 1 - a * L, f"lr = {a:.3g}: 1 - lr·L = {1 - a * L + 0:+.2f}, {word[i]}")
+        for i, a in enumerate(lrs)
+    ]
+    now = _data("i,lr,f,text", info, "datum.i == lr_step")
+    ws = np.linspace(w_star - 3, w_star + 3, 121)  # the first jumps of an oscillating run fit
+    J, look = alt.Y("J:Q", title="loss J(w)"), {"color": COLORS[0], "size": 50}
+    parabola = alt.layer(
+        _data("w,J", [(w, float(mse_loss(forward(X, w), y))) for w in ws]).mark_line(color="gray"),
+        run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True, point=look),
+    ).encode(alt.X("w:Q", title="weight w", scale={"domain": [ws[0], ws[-1]]}), J, order="k:Q")
+    loss = run.transform_filter("datum.k < epochs && datum.J > 0").mark_line(point=True)
+    loss = loss.encode(alt.X("k:Q", title="epoch k"), J.scale(type="log").title("loss (log scale)"))
+    scale = {"type": "log", "domain": [lrs[0], lrs[-1]], "nice": False}
+    marks = alt.Chart(alt.Data(values=[{"lr": 1 / L, "t": "1/L"}, {"lr": 2 / L, "t": "2/L"}]))
+    factor = alt.layer(
+        _data("i,lr,f,text", info).mark_line(color="gray"),
+        now.mark_point(size=250, filled=True, color=COLORS[0]),
+        marks.mark_rule(color=COLORS[1], strokeWidth=2).encode(y=alt.value(0), y2=alt.value(80)),
+        marks.mark_text(color=COLORS[1], dx=4).encode(y=alt.value(8), text="t:N"),
+    ).encode(alt.X("lr:Q", title="learning rate lr", scale=scale), alt.Y("f:Q", title="1 - lr·L"))
+    w_text = "'after ' + epochs + (epochs == 1 ? ' epoch' : ' epochs') + ': w = ' + "
+    w_text += "format(datum.w, abs(datum.w) < 1e4 ? '.3f' : '.3e')"
+    text = alt.layer(
+        now.mark_text(),
+        run.transform_filter("datum.k == epochs").transform_calculate(text=w_text).mark_text(dy=24),
+    ).encode(x=alt.value(0), y=alt.value(8), text="text:N")
+    charts = [
+        text.properties(width=720, height=36, view={"stroke": None}, name="lr_text"),
+        alt.hconcat(
+            parabola.properties(width=330, height=190, title="The path on J(w)", name="lr_path"),
+            loss.properties(width=300, height=190, title="Loss per epoch (log)", name="lr_loss"),
+        ),
+        factor.properties(width=720, height=80, title="Each step multiplies w - w* by 1 - lr·L"),
+    ]
+    about = f"lr from {lrs[0]:.3g} to {lrs[-1]:.3g} (1/L = {1 / L:.3g}, 2/L = {2 / L:.3g} marked)"
+    steps = f"0: {lrs[0]:.3g}, {one}: 1/L, {len(lrs) - 1}: {lrs[-1]:.3g}"
+    return _explorer(
+        charts,
+        f"Learning-rate explorer: gradient descent on J(w) from w = 0, {about}.",
+        _slider(
+            "lr_step", int(np.argmin(abs(lrs - lr))), len(lrs) - 1, f"lr, log steps ({steps}) "
+        ),
+        _slider("epochs", epochs, max_epochs, "number of epochs ", low=1),
+    )
+
+
+def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tuple]:
+    """Rows (k, w, b) of ``train_minibatch``, an epoch per call, until |w| or |b| passes 100."""
+    from gdlessons.modules import LinearRegression, train_minibatch
+
+    model, rows = LinearRegression(num_features=1), []
+    model.w.data.fill_(start[0]), model.b.data.fill_(start[1])
+    optimizer = make(model.parameters())  # keeps its state from one call to the next
+    with contextlib.suppress(DivergenceError):
+        while len(rows) <= num_epochs and not (rows and max(map(abs, rows[-1][1:])) > 100):
+            h = train_minibatch(model, optimizer, X, y, num_epochs=1)
+            rows.append((len(rows), float(h.w[0]), float(h.b[0])))
+    return rows
+
+
+def optimizer_explorer(
+    X: Any,
+    y: Any,
+    *,
+    start: tuple[float, float] = (0.0, 3.0),
+    num_epochs: int = 100,
+    lrs: tuple[float, float, float] = (0.1, 0.02, 0.3),
+    steps: int = 5,
+    betas: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9),
+) -> Explorer:
+    """SGD, SGD + momentum and Adam on J(w, b) (``train_minibatch``, full batch) from ``start``.
+
+    Each lr slider has ``steps`` values x2 apart around lesson 05's ``lrs``; momentum's beta slider
+    runs over the equally spaced ``betas``. The contours are those of ``plot_loss_contour``.
+    """
+    import contourpy
+    import torch
+
+    names, grid = ["SGD", "SGD + momentum", "Adam"], 2.0 ** (np.arange(steps) - steps // 2)
+    rows, info, gap = [], [], (betas[-1] - betas[0]) / max(len(betas) - 1, 1) or 1.0
+    for o, i, j in [(o, i, j) for o in range(3) for i in range(steps) for j in range(len(betas))]:
+        if o == 1 or j == 0:  # beta is momentum's only
+            a, m = lrs[o] * grid[i], betas[j] * (o == 1)
+            make = (
+                partial(torch.optim.SGD, lr=a, momentum=m)
+                if o < 2
+                else partial(torch.optim.Adam, lr=a)
+            )
+            path = _path(X, y, start, num_epochs, make)
+            rows += [(o, i, j, *row) for row in path]
+            k, w, b = path[-1]
+            end = f"w = {w:.3f}, b = {b:.3f} after {k} epochs" if k == num_epochs else "diverges"
+            info.append((o, i, j, f"{names[o]}{f' {m:g}' * (o == 1)}, lr = {a:.3g}: {end}"))
+    A = np.column_stack([X, np.ones_like(X)])
+    w_star, b_star = np.linalg.lstsq(A, y, rcond=None)[0].round(6) + 0.0  # no -0.000
+    shown = np.array([r[4:] for r in rows if r[1] == steps // 2 and r[2] in (0, len(betas) - 1)])
+    (w0, w1), (b0, b1) = span(np.r_[w_star, shown[:, 0]]), span(np.r_[b_star, shown[:, 1]])
+    W, B = np.meshgrid(np.linspace(w0, w1, 120), np.linspace(b0, b1, 120))
+    J, J_star = _bowl(X, y, W, B), max(float(_bowl(X, y, w_star, b_star)), 0.0)
+    levels = J_star + np.geomspace((J.max() - J_star) * 1e-4, J.max() - J_star, 13)
+    contours = contourpy.contour_generator(W, B, J, line_type="Separate").multi_lines(levels)
+    segments = [(c, points.tolist()) for c, level in enumerate(contours) for points in level]
+    lines = [(c, s, n, *p) for s, (c, ps) in enumerate(segments) for n, p in enumerate(ps)]
+    pick = f"round((beta - {betas[0]}) / {gap}) == datum.j || datum.o != 1"
+    pick = f"datum.i == [sgd_lr, momentum_lr, adam_lr][datum.o] && ({pick})"
+    key = {"field": "optimizer", "type": "nominal", "legend": {"orient": "bottom", "title": None}}
+    key |= {"scale": {"domain": names}}  # one legend for colour and dashes, in this order
+    valley = alt.layer(
+        _data("c,s,n,w,b", lines)
+        .mark_line(strokeWidth=1.2, clip=True)
+        .encode(
+            detail="s:N",
+            order="n:Q",
+            color=alt.Color("c:Q", scale={"scheme": "cividis", "domain": [0, 16]}, legend=None),
+        ),
+        _data("o,i,j,k,w,b", rows, pick)
+        .transform_calculate(optimizer=f"{names}[datum.o]")
+        .mark_line(strokeWidth=2.5, clip=True)
+        .encode(
+            color=key | {"scale": {"domain": names, "range": COLORS}},
+            strokeDash=key | {"legend": None},
+            order="k:Q",
+        ),
+        _data("w,b", [(w_star, b_star)]).mark_point(shape="diamond", size=300, color="black"),
+    ).encode(
+        alt.X("w:Q", title="weight w", scale={"domain": [w0, w1]}),
+        alt.Y("b:Q", title="bias b", scale={"domain": [b0, b1]}),
+    )
+    color = alt.Color("o:N", scale={"range": COLORS}, legend=None)
+    text = (
+        _data("o,i,j,text", info, pick)
+        .mark_text()
+        .encode(x=alt.value(0), y=alt.Y("o:O", axis=None), text="text:N", color=color)
+    )
+    values = [" · ".join(f"{a * g:.3g}" for g in grid) for a in lrs]
+    sliders = [
+        _slider(f"{key}_lr", steps // 2, steps - 1, f"{name} lr: step ({v}) ")
+        for key, name, v in zip(["sgd", "momentum", "adam"], names, values)
+    ]
+    title = f"Loss J(w, b) from (w, b) = {start}; ◆ least squares ({w_star:.3f}, {b_star:.3f})"
+    charts = [
+        text.properties(width=600, height=60, view={"stroke": None}, name="opt_text"),
+        valley.properties(width=600, height=270, name="opt_paths", title=title),
+    ]
+    return _explorer(
+        charts,
+        f"Optimizer explorer: SGD, SGD + momentum and Adam on the valley J(w, b) from (w, b) = "
+        f"{start}, {num_epochs} epochs; a slider for each lr and for momentum's beta.",
+        *sliders[:2],
+        _slider("beta", betas[-1], betas[-1], "momentum β ", betas[0], gap),
+        sliders[2],
+    )

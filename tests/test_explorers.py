@@ -1,0 +1,147 @@
+"""gdlessons.explorers: what the charts hold is the trainers' runs, the sliders span what they should.
+
+The browser side (sliders moved, marks drawn) is tools/check_explorers.py; here only the spec.
+"""
+
+import csv
+import io
+import json
+import re
+
+import altair as alt
+import numpy as np
+import pytest
+import torch
+
+from gdlessons import lipschitz_constant, toy_data, train_numpy
+from gdlessons.explorers import Explorer, lr_explorer, optimizer_explorer
+from gdlessons.modules import LinearRegression, train_minibatch
+
+MIME = "application/vnd.vegalite.v5+json"
+X, y = toy_data()
+L = lipschitz_constant(X)
+LRS = 10.0 ** (np.arange(41) / 18 - 3)  # the lr slider's grid: 18 a decade from 0.001 ...
+LRS[33] = 1 / L  # ... with the value nearest 1/L made 1/L
+SMALL = {"num_epochs": 20, "steps": 3, "betas": (0.0, 0.9)}  # a small grid: fast
+
+
+@pytest.fixture(scope="module")
+def lr_spec():
+    return lr_explorer(X, y).to_dict()
+
+
+@pytest.fixture(scope="module")
+def opt_spec():
+    return optimizer_explorer(X, y, **SMALL).to_dict()
+
+
+def table(spec, header):
+    """The rows of the chart's CSV dataset whose header is `header`, numbers as floats."""
+    (text,) = [v for v in spec["datasets"].values() if v.startswith(header + "\n")]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return [
+        {k: (v if k == "text" else float(v) if v else None) for k, v in r.items()} for r in rows
+    ]
+
+
+def params(spec):
+    return {p["name"]: p for p in spec["params"]}
+
+
+def test_lr_sliders_span_a_log_grid_from_0_001_past_2_over_L(lr_spec):
+    p = params(lr_spec)
+    assert (
+        p["lr_step"]["bind"]["min"],
+        p["lr_step"]["bind"]["max"],
+        p["lr_step"]["bind"]["step"],
+    ) == (0, 40, 1)
+    assert (p["epochs"]["bind"]["min"], p["epochs"]["bind"]["max"], p["epochs"]["value"]) == (
+        1,
+        50,
+        10,
+    )
+    lrs = np.array([r["lr"] for r in table(lr_spec, "i,lr,f,text")])
+    assert np.allclose(lrs, LRS, rtol=1e-5) and lrs[p["lr_step"]["value"]] == 0.01
+    assert lrs[0] == 0.001 and lrs[-1] > 2 / L and "33: 1/L" in p["lr_step"]["bind"]["name"]
+
+
+def test_one_over_L_and_two_over_L_are_marked(lr_spec):
+    marks = re.findall(r'"lr": ([0-9.e-]+), "t": "(\d/L)"', json.dumps(lr_spec))
+    assert {(float(v), t) for v, t in marks} == {(1 / L, "1/L"), (2 / L, "2/L")}
+
+
+@pytest.mark.parametrize("step", [0, 18, 33, 36, 39, 40])
+def test_lr_data_is_train_numpys_run_and_the_regime_lesson_01s(lr_spec, step):
+    info = table(lr_spec, "i,lr,f,text")[step]
+    h = train_numpy(X, y, lr=LRS[step], num_epochs=51)
+    run = [r for r in table(lr_spec, "i,k,w,J") if r["i"] == step]
+    assert [r["k"] for r in run] == list(range(51))
+    assert np.allclose([r["w"] for r in run], h.w, rtol=1e-5, atol=1e-12)
+    assert np.allclose([r["J"] for r in run], h.loss, rtol=1e-5, atol=1e-12)
+    factor = 1 - LRS[step] * L
+    word = {0: "slow, one side", 18: "slow, one side", 33: "one step", 36: "oscillating"}.get(
+        step, "diverging"
+    )
+    assert info["text"].endswith(word) and np.isclose(info["f"], factor, atol=1e-6)
+
+
+def test_the_lesson_run_at_lr_0_01_and_10_epochs_ends_at_w_1_606(lr_spec):
+    (row,) = [r for r in table(lr_spec, "i,k,w,J") if r["i"] == 18 and r["k"] == 10]
+    assert (
+        f"{row['w']:.3f}" == "1.606" == f"{train_numpy(X, y, lr=0.01, num_epochs=10).w_final:.3f}"
+    )
+
+
+def run_of(o, lr, beta, epochs):
+    model = LinearRegression(num_features=1)
+    with torch.no_grad():
+        model.b.fill_(3.0)
+    make = torch.optim.Adam if o == 2 else torch.optim.SGD
+    optimizer = make(model.parameters(), lr=lr, **({"momentum": beta} if o == 1 else {}))
+    return train_minibatch(model, optimizer, X, y, epochs)
+
+
+def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_spec):
+    rows, info = table(opt_spec, "o,i,j,k,w,b"), table(opt_spec, "o,i,j,text")
+    assert len(info) == 3 + 3 * 2 + 3  # SGD and Adam: an lr each; momentum: an lr and a beta each
+    for o, i, j in [(0, 1, 0), (0, 2, 0), (1, 0, 1), (1, 1, 0), (2, 2, 0)]:
+        lr, beta = (0.1, 0.02, 0.3)[o] * 2.0 ** (i - 1), (0.0, 0.9)[j]
+        path = sorted(
+            (r for r in rows if (r["o"], r["i"], r["j"] or 0) == (o, i, j)), key=lambda r: r["k"]
+        )
+        h = run_of(o, lr, beta, len(path))
+        assert np.allclose([r["w"] for r in path], h.w, rtol=1e-5, atol=1e-9)
+        assert np.allclose([r["b"] for r in path], h.b, rtol=1e-5, atol=1e-9)
+        (text,) = [t["text"] for t in info if (t["o"], t["i"], t["j"] or 0) == (o, i, j)]
+        if len(path) == 21:
+            assert f"w = {h.w[-1]:.3f}, b = {h.b[-1]:.3f} after 20 epochs" in text
+        else:  # SGD at lr = 0.2 > 2/L: cut once |w| or |b| passes 100
+            assert (o, i) == (0, 2) and "diverges" in text and max(abs(h.w[-1]), abs(h.b[-1])) > 100
+
+
+def test_optimizer_sliders_default_to_lesson_05s_values(opt_spec):
+    p = params(opt_spec)
+    assert [p[k]["value"] for k in ("sgd_lr", "momentum_lr", "adam_lr")] == [1, 1, 1]  # the middle
+    assert (
+        p["beta"]["bind"]["min"],
+        p["beta"]["bind"]["max"],
+        p["beta"]["bind"]["step"],
+        p["beta"]["value"],
+    ) == (0.0, 0.9, 0.9, 0.9)
+    assert "0.05 · 0.1 · 0.2" in p["sgd_lr"]["bind"]["name"]
+
+
+def test_output_is_the_vegalite_spec_with_a_text_description_whatever_the_renderer():
+    chart = lr_explorer(X, y, max_epochs=5)
+    with alt.renderers.enable("html"):  # Altair's default: HTML from a CDN, with random ids
+        bundle = chart._repr_mimebundle_()
+    assert isinstance(chart, (Explorer, alt.VConcatChart)) and set(bundle) == {MIME, "text/plain"}
+    assert bundle["text/plain"].startswith("Learning-rate explorer: gradient descent on J(w)")
+    assert bundle[MIME]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v5.")
+
+
+def test_the_spec_is_the_same_on_every_call_with_no_counters_or_addresses():
+    first, second = (json.dumps(optimizer_explorer(X, y, **SMALL).to_dict()) for _ in range(2))
+    assert first == second
+    assert not re.search(r"view_\d|param_\d|0x[0-9a-f]{6,}|selector\d", first)
+    assert len(json.dumps(lr_explorer(X, y).to_dict())) < 120_000  # a few hundred KB at most
