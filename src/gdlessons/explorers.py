@@ -22,10 +22,9 @@ from typing import Any
 import altair as alt
 import numpy as np
 
-from gdlessons._drawing import span
 from gdlessons.history import DivergenceError
-from gdlessons.landscapes import _bowl
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
+from gdlessons.plots import loss_surface, span
 from gdlessons.train import train_numpy
 
 __all__ = ["Explorer", "lr_explorer", "optimizer_explorer"]
@@ -180,7 +179,7 @@ def optimizer_explorer(
     shown = np.array([r[4:] for r in rows if r[1] == steps // 2 and r[2] in (0, len(betas) - 1)])
     (w0, w1), (b0, b1) = span(np.r_[w_star, shown[:, 0]]), span(np.r_[b_star, shown[:, 1]])
     W, B = np.meshgrid(np.linspace(w0, w1, 120), np.linspace(b0, b1, 120))
-    J, J_star = _bowl(X, y, W, B), max(float(_bowl(X, y, w_star, b_star)), 0.0)
+    J, J_star = loss_surface(X, y, W, B), max(float(loss_surface(X, y, w_star, b_star)), 0.0)
     levels = J_star + np.geomspace((J.max() - J_star) * 1e-4, J.max() - J_star, 13)
     contours = contourpy.contour_generator(W, B, J, line_type="Separate").multi_lines(levels)
     segments = [(c, points.tolist()) for c, level in enumerate(contours) for points in level]

@@ -43,6 +43,8 @@ __all__ = [
     "plot_lr_comparison",
     "plot_trajectories",
     "plot_training_run",
+    "loss_surface",
+    "span",
     "style",
 ]
 
@@ -124,7 +126,8 @@ def _xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float64), y.astype(np.float64)
 
 
-def _span(values: Any, pad: float = 0.15, min_width: float = 1.0) -> tuple[float, float]:
+def span(values: Any, pad: float = 0.15, min_width: float = 1.0) -> tuple[float, float]:
+    """An axis range around ``values``, padded, at least ``min_width`` wide."""
     lo, hi = float(np.min(values)), float(np.max(values))
     width, mid = max(hi - lo, min_width), (lo + hi) / 2
     return mid - width * (0.5 + pad), mid + width * (0.5 + pad)
@@ -221,7 +224,7 @@ def plot_loss_landscape_1d(
         )
     w_star = float(np.sum(X * y) / np.sum(X * X))
     path = [w_star] if h is None else [*h.w, h.w_final, w_star]
-    w_grid = np.linspace(*_span(path, min_width=2.0), 400)
+    w_grid = np.linspace(*span(path, min_width=2.0), 400)
     ax.plot(w_grid, _parabola(X, y, w_grid), color="0.35", linewidth=2, label="J(w)")
     if h is not None:
         dots = {**style(0), "linestyle": "none", "markersize": 8}
@@ -265,8 +268,12 @@ def plot_lr_comparison(
     return axes[: len(runs)]
 
 
-def _bowl(X: np.ndarray, y: np.ndarray, w: Any, b: Any) -> Any:
-    """J(w, b) = mean((w x + b - y)^2) for many (w, b) at once, from the data's moments."""
+def loss_surface(X: np.ndarray, y: np.ndarray, w: Any, b: Any) -> Any:
+    """J(w, b) = mean((w x + b - y)^2) for many (w, b) at once, from the data's moments.
+
+    >>> float(loss_surface(np.array([1.0, 2.0]), np.array([2.0, 4.0]), 2.0, 0.0))
+    0.0
+    """
     mx, mxx, my, mxy, myy = X.mean(), (X * X).mean(), y.mean(), (X * y).mean(), (y * y).mean()
     return mxx * w**2 + 2 * mx * w * b + b**2 - 2 * mxy * w - 2 * my * b + myy
 
@@ -289,8 +296,8 @@ def plot_loss_contour(
     (w_star, b_star), *_ = np.linalg.lstsq(np.column_stack([X, np.ones_like(X)]), y, rcond=None)
     ws = np.concatenate([[w_star], *(h.w for h in runs.values())])
     bs = np.concatenate([[b_star], *(h.b for h in runs.values())])
-    W, B = np.meshgrid(np.linspace(*_span(ws), 300), np.linspace(*_span(bs), 300))
-    J, J_star = _bowl(X, y, W, B), max(float(_bowl(X, y, w_star, b_star)), 0.0)
+    W, B = np.meshgrid(np.linspace(*span(ws), 300), np.linspace(*span(bs), 300))
+    J, J_star = loss_surface(X, y, W, B), max(float(loss_surface(X, y, w_star, b_star)), 0.0)
     levels = J_star + np.geomspace((J.max() - J_star) * 1e-4, J.max() - J_star, 13)
     shades = [matplotlib.colormaps["cividis"](t) for t in np.linspace(0.0, 0.8, len(levels))]
     contours = ax.contour(W, B, J, levels=levels, colors=shades, linewidths=1.2)
