@@ -60,8 +60,13 @@ $(LAB_OVERRIDES): jupyter-env/lab-overrides.json5 | $(STAMP)
 
 setup-dev: $(DEV_STAMP)  ## also the tools for tests and instructors (requirements-dev.txt)
 
+# nbgrader is here for its ClearSolutions preprocessor (make exercises): its pages and menus are not
+# for the students' JupyterLab, so its Lab and server extensions are switched off in .venv.
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	for part in formgrader validate_assignment assignment_list course_list; do \
+		$(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$part >/dev/null 2>&1; done
 	@touch $@
 
 run: setup  ## execute every lesson into build/run/ (notebooks + offline HTML); notebooks/ untouched
@@ -164,7 +169,7 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 # data compared with the trainers' runs. Screenshots in build/render/. Built lessons instead:
 # .venv/bin/python tools/check_explorers.py --html build/html/01_....html --slides build/slides/01_....slides.html
 .PHONY: check-explorers
-check-explorers: setup $(DEV_STAMP) $(VENDOR_STAMP)  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
+check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PY) tools/check_explorers.py --lab --shots build/render
 

@@ -1,17 +1,16 @@
 """Move the explorers' sliders in headless Chromium and check that what is drawn is the trainers' runs.
 
-By default it makes what it needs in a scratch folder: a notebook with both explorer cells
-(``lr_explorer``, ``optimizer_explorer`` of ``gdlessons.explorers``), executed by a kernel, then
-its offline HTML page and reveal.js deck (tools/build_site.py). In the page and in the deck it
+By default it checks the lesson pages and decks that `make html slides` built from the lessons with
+an explorer (``lr_explorer``, ``optimizer_explorer`` of ``gdlessons.explorers``). In each it
 moves every slider with the keyboard (Tab-reachable range inputs, Home / arrow keys) to several
 positions, a diverging learning rate among them, and compares the data of the drawn marks (read
 from the vega view's scenegraph) and the drawn text with ``train_numpy`` / ``train_minibatch``
 run here for the same values. No request may leave the machine (file: only), no script may fail.
-With --lab it also opens the notebook in JupyterLab (started as `make lab` does), where Lab's own
+With --lab it also opens those cells (stored outputs) in JupyterLab (started as `make lab` does), where Lab's own
 Vega-Lite renderer draws the stored outputs without running a cell, and checks the drawn text
 there. Screenshots go to --shots.
 
-    python tools/check_explorers.py                 # scratch notebook -> page + deck (+ --lab)
+    python tools/check_explorers.py                 # the built lesson pages and decks (+ --lab)
     python tools/check_explorers.py --html build/html/01_numpy_gradient_descent.html \\
         --html build/html/05_modules_batches_optimizers.html \\
         --slides build/slides/01_numpy_gradient_descent.slides.html   # pages built by make html slides
@@ -27,14 +26,13 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
-from nbclient import NotebookClient
 from playwright.sync_api import Page, sync_playwright
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import build_site  # noqa: E402  (a sibling script)
+from vega_bundle import VEGALITE_MIME, needs_vega  # noqa: E402  (a sibling script)
 
 FLAGS = [
     "--no-sandbox",
@@ -43,11 +41,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-]
-CELLS = [
-    "from gdlessons import toy_data\nfrom gdlessons.explorers import lr_explorer, optimizer_explorer\n\nX, y = toy_data()",
-    "lr_explorer(X, y)",
-    "optimizer_explorer(X, y)",
 ]
 # Slider positions: (lr step, epochs) and (SGD lr step, momentum lr step, beta, Adam lr step).
 LR_MOVES = [(18, 10), (33, 3), (39, 12), (40, 50), (0, 1)]  # 39, 40: lr > 2/L, diverging
@@ -234,26 +227,27 @@ def check_page(page: Page, url: str, shots: Path, name: str, deck: bool) -> list
     return problems
 
 
-def scratch_site(work: Path, vendor: Path) -> tuple[list[Path], list[Path], Path]:
-    """The scratch notebook with both explorers, executed; its page and deck."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Explorers")])
-    for i, source in enumerate(CELLS):
-        cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["slideshow"] = {"slide_type": "skip" if i == 0 else "slide"}
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-    ).execute()
-    path = work / "explorers.ipynb"
-    nbformat.write(nb, path)
-    html = build_site.build_html([path], work / "html", vendor, "Explorers")
-    decks = build_site.build_slides([path], work / "slides", vendor)
-    return [html.parent / "explorers.html"], decks, path
+def built_pages(html: Path, slides: Path) -> tuple[list[Path], list[Path], Path]:
+    """The lessons' built pages and decks that hold an explorer, and a notebook of those cells.
+
+    The notebook (for --lab) is made of the lessons' explorer cells with their stored outputs, in
+    order: JupyterLab draws them without running anything.
+    """
+    lessons = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")) if needs_vega([p])]
+    pages = [html / f"{p.stem}.html" for p in lessons]
+    decks = [slides / f"{p.stem}.slides.html" for p in lessons]
+    if missing := [str(p) for p in pages + decks if not p.is_file()]:
+        raise SystemExit(f"not built: {', '.join(missing)}; run `make html slides` first")
+    cells = [
+        c
+        for p in lessons
+        for c in nbformat.read(p, as_version=4).cells
+        if c.cell_type == "code" and any(VEGALITE_MIME in o.get("data", {}) for o in c.outputs)
+    ]
+    notebook = Path(tempfile.mkdtemp(prefix="check-explorers-")) / "explorers.ipynb"
+    kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel}), notebook)
+    return pages, decks, notebook
 
 
 def check_lab(pw_browser, notebook: Path, work: Path, shots: Path) -> list[str]:
@@ -337,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         "--html", type=Path, action="append", default=[], help="a built lesson page"
     )
     parser.add_argument("--slides", type=Path, action="append", default=[], help="a built deck")
-    parser.add_argument("--vendor", type=Path, default=ROOT / "build/vendor/node_modules")
+    parser.add_argument("--site", type=Path, default=ROOT / "build", help="holds html/ and slides/")
     parser.add_argument("--shots", type=Path, default=ROOT / "build/render")
     parser.add_argument("--lab", action="store_true", help="also check the notebook in JupyterLab")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
@@ -348,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         notebook = None
         if not args.html and not args.slides:
-            args.html, args.slides, notebook = scratch_site(work, args.vendor)
+            args.html, args.slides, notebook = built_pages(args.site / "html", args.site / "slides")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=FLAGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
