@@ -31,4 +31,3 @@ c.RiseApp.labextensions_path = []
 # the working copy (tools/working_copy.py) has those files so that nothing fails to load. They are
 # only for RISE: hide them in JupyterLab's file browser.
 c.ContentsManager.hide_globs = [*ContentsManager().hide_globs, "*.css"]  # defaults + *.css
-
