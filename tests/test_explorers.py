@@ -119,6 +119,21 @@ def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_
             assert (o, i) == (0, 2) and "diverges" in text and max(abs(h.w[-1]), abs(h.b[-1])) > 100
 
 
+def test_a_run_that_overflows_keeps_its_rows_up_to_the_first_one_past_100():
+    # SGD at lr = 0.3 > 2/L: |w| passes 100 at epoch 4 and overflows to inf before epoch 100
+    spec = optimizer_explorer(X, y, lrs=(0.3, 0.02, 0.3), steps=1, betas=(0.0,)).to_dict()
+    rows = [r for r in table(spec, "o,i,j,k,w,b") if r["o"] == 0]
+    h = run_of(0, 0.3, 0.0, len(rows) - 1)
+    assert [r["k"] for r in rows] == list(range(len(rows))) and 2 < len(rows) < 10
+    assert np.allclose([r["w"] for r in rows], [*h.w, h.w_final], rtol=1e-5)
+    assert (
+        max(abs(rows[-1]["w"]), abs(rows[-1]["b"]))
+        > 100
+        >= max(abs(rows[-2]["w"]), abs(rows[-2]["b"]))
+    )
+    assert "diverges" in [t["text"] for t in table(spec, "o,i,j,text") if t["o"] == 0][0]
+
+
 def test_optimizer_sliders_default_to_lesson_05s_values(opt_spec):
     p = params(opt_spec)
     assert [p[k]["value"] for k in ("sgd_lr", "momentum_lr", "adam_lr")] == [1, 1, 1]  # the middle

@@ -128,17 +128,30 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
 
 
 def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tuple]:
-    """Rows (k, w, b) of ``train_minibatch``, an epoch per call, until |w| or |b| passes 100."""
+    """Rows (k, w, b) of ``train_minibatch`` from ``start``, up to the first |w| or |b| past 100."""
     from gdlessons.modules import LinearRegression, train_minibatch
 
-    model, rows = LinearRegression(num_features=1), []
-    model.w.data.fill_(start[0]), model.b.data.fill_(start[1])
-    optimizer = make(model.parameters())  # keeps its state from one call to the next
-    with contextlib.suppress(DivergenceError):
-        while len(rows) <= num_epochs and not (rows and max(map(abs, rows[-1][1:])) > 100):
-            h = train_minibatch(model, optimizer, X, y, num_epochs=1)
-            rows.append((len(rows), float(h.w[0]), float(h.b[0])))
-    return rows
+    def run(epochs_per_call: int) -> list[tuple]:
+        model, rows = LinearRegression(num_features=1), []
+        model.w.data.fill_(start[0]), model.b.data.fill_(start[1])
+        optimizer = make(model.parameters())  # keeps its state from one call to the next
+        with (
+            contextlib.suppress(DivergenceError)
+            if epochs_per_call == 1
+            else contextlib.nullcontext()
+        ):
+            while len(rows) <= num_epochs and not (rows and max(map(abs, rows[-1][1:])) > 100):
+                h = train_minibatch(model, optimizer, X, y, num_epochs=epochs_per_call)
+                rows += [
+                    (len(rows) + k, float(w), float(b)) for k, (w, b) in enumerate(zip(h.w, h.b))
+                ]
+        far = [k for k, row in enumerate(rows) if max(map(abs, row[1:])) > 100]
+        return rows[: min(far, default=num_epochs) + 1]
+
+    try:  # one call for all epochs: the same steps as a call per epoch, without its overhead
+        return run(num_epochs + 1)
+    except DivergenceError:  # inf or NaN on the way: a call per epoch keeps the rows before it
+        return run(1)
 
 
 def optimizer_explorer(
