@@ -102,7 +102,7 @@ def make_setup_from_nothing() -> tuple[float, int]:
         work = Path(tmp)
         for name in ("Makefile", "requirements.txt", "pyproject.toml", "README.md"):
             shutil.copy2(ROOT / name, work / name)
-        for folder in ("src", "tools"):
+        for folder in ("src", "tools", "jupyter-env"):
             shutil.copytree(
                 ROOT / folder,
                 work / folder,

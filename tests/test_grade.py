@@ -187,3 +187,14 @@ def test_the_grading_notebook_drops_the_submissions_check_cells():
     assert not any(s.startswith("check.ex01") for s in sources)
     assert sum("_grader_check.ex01_" in s for s in sources) == 5
     assert "SECRET" in sources[-1]
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [([], "give the folder of submissions"), (["--jobs", "0"], "--jobs must be 1 or more")],
+)
+def test_a_wrong_command_line_says_what_to_give(tmp_path, capsys, argv, says):
+    folder = [] if not argv else [str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        grade.main([*folder, *argv, "--out", str(tmp_path / "grades")])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err

@@ -16,10 +16,10 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from bs4 import BeautifulSoup
 from nbformat import read
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for build_site, a sibling script
@@ -50,22 +50,41 @@ FOCUS_JS = (
 )
 
 
+class Links(HTMLParser):
+    """The href/src values and the ids of one page, read by the standard library's parser."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.ids: set[str] = set()
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if ref := found.get("href") or found.get("src"):
+            self.refs.append(ref)
+        if found.get("id") is not None:
+            self.ids.add(found["id"])
+
+
 def broken_links(folder: Path) -> list[str]:
     """Every relative href/src in folder/**/*.html that finds no file, or no id for its #anchor."""
-    soups: dict[Path, BeautifulSoup] = {}
+    parsed: dict[Path, Links] = {}
 
-    def soup(path: Path) -> BeautifulSoup:
-        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else ""
-        return soups.setdefault(path, BeautifulSoup(text, "html.parser"))
+    def links(path: Path) -> Links:
+        if path not in parsed:
+            parsed[path] = Links(path.read_text(encoding="utf-8") if path.suffix == ".html" else "")
+        return parsed[path]
 
     broken = []
     for page in sorted(folder.resolve().rglob("*.html")):
-        for ref in [t.get("href") or t.get("src") for t in soup(page).select("[href], [src]")]:
+        for ref in links(page).refs:
             path, _, anchor = ref.partition("#")
             if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or anchor.startswith("/"):
                 continue  # data:, https: (the browser check fails on requests), reveal.js routes
             target = (page.parent / unquote(path)).resolve() if path else page
-            if not target.is_file() or (anchor and not soup(target).find(id=anchor)):
+            if not target.is_file() or (anchor and anchor not in links(target).ids):
                 broken.append(f"{folder}/{page.relative_to(folder.resolve())}: {ref}")
     return broken
 

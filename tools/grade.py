@@ -1,6 +1,6 @@
 """Grade a class's exercise notebooks with the exercises' own self-checks: `make grade`.
 
-    python tools/grade.py SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096]
+    python tools/grade.py SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
 
 SUBMISSIONS holds one folder per student with their notebooks, the layout of nbgrader's
 ``submitted/``: ``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb``. Each notebook is matched to its
@@ -16,6 +16,9 @@ exercise set by its number ``NN``, and graded in a sandbox of its own:
   the solutions or the gradebook (a network and mount namespace, as root or in a user namespace,
   then an unprivileged user when the grader is root; where Linux allows none of it, a line says
   the isolation is weaker).
+
+``--jobs`` notebooks are graded at a time (default: one per core); each has its own sandbox, kernel
+and limits, and the results do not depend on the order.
 
 Results: ``OUT/gradebook.sqlite`` (tables ``students``, ``exercises``, ``grades``; re-grading
 replaces a student's rows, never duplicates them; the file is rewritten whole, then renamed),
@@ -38,6 +41,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -255,8 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "grades")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=4096, help="MiB of memory per notebook")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at a time"
+    )
     parser.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)  # inside the sandbox
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     if args.run_one:
         return run_one(args.run_one, max(5, args.timeout // 3), args.memory)
     if args.submissions is None or not args.submissions.is_dir():
@@ -270,15 +279,25 @@ def main(argv: list[str] | None = None) -> int:
     hidden = [NOTEBOOKS / "solutions", args.out.resolve(), args.submissions.resolve()]
     prefix, strength = sandbox_prefix(hidden)
     print(f"grading {args.submissions} with sandbox isolation: {strength}")
+    students = sorted(p for p in args.submissions.iterdir() if p.is_dir())
+    work = [
+        (path, sets.get(path.name[:2])) for st in students for path in sorted(st.glob("*.ipynb"))
+    ]
+
+    def grade(job: tuple[Path, list | None]) -> dict | None:
+        path, calls = job
+        return grade_notebook(path, calls, args, prefix) if calls else None
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # a job mostly waits on its sandbox
+        done = dict(zip([path for path, _ in work], pool.map(grade, work)))
     grades, problems = {}, 0
-    for student in sorted(p for p in args.submissions.iterdir() if p.is_dir()):
+    for student in students:
         result, notes = {}, []
         for path in sorted(student.glob("*.ipynb")):
-            calls = sets.get(path.name[:2])
+            calls, graded = sets.get(path.name[:2]), done[path]
             if calls is None:
                 notes.append(f"{path.name}: no exercise set numbered {path.name[:2]}, skipped")
                 continue
-            graded = grade_notebook(path, calls, args, prefix)
             if "error" in graded:
                 notes.append(graded["error"])
                 graded = {name: ("fail", 0, f"✗ {graded['error']}") for name, _ in calls}

@@ -6,11 +6,9 @@ Both get the torch pin of requirements.txt on the pip command line (pip takes th
 and never resolves a CUDA build), the rest of requirements.txt without its numpy and matplotlib
 pins (pytest, hypothesis, nbval, nbclient, ipykernel, the jupyter stack), and the package. Then:
 
-unit tests: `pytest tests src` (the doctests in src/ included; nbval is not run) without
-  tests/test_determinism.py  runs nbval, which compares stored outputs (last digits may differ);
-  tests/test_rerun.py        runs every notebook twice and fails on any stderr, where the version
-                             note goes by design (the notebooks are executed below anyway);
-  tests/test_lab.py          starts a JupyterLab server.
+unit tests: `pytest tests src` (the doctests in src/ included; nbval is not run, since it compares
+  stored outputs whose last digits may differ with other versions) without
+  tests/test_lab.py  starts a JupyterLab server.
   The rest reads the stored notebooks or builds pages with stand-ins: no browser, no npm.
 notebooks: every notebooks/**/*.ipynb executed top to bottom by nbclient in a fresh kernel of
   that environment, outputs not compared, kept in build/compat/ENV/executed/. Any stderr a cell
@@ -35,7 +33,7 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "compat"
 VARIED = ("numpy", "matplotlib")
-LEFT_OUT = ("tests/test_determinism.py", "tests/test_rerun.py", "tests/test_lab.py")
+LEFT_OUT = ("tests/test_lab.py",)
 
 
 def requirements(env: str) -> list[str]:
