@@ -175,8 +175,8 @@ check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chrom
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved
-# rounds (about 20 minutes) in build/bench.md. BENCH_SETUP=0 skips make setup; BENCH_OPTS=--quick.
+# rounds (about 30 minutes) in build/bench.md. BENCH_SETUP=0 skips make setup; BENCH_OPTS=--quick.
 BENCH_OPTS ?=
 .PHONY: bench
-bench: setup  ## make test, lessons and setup against their floors -> build/bench.md (~20 min)
+bench: setup  ## make test, lessons and setup against their floors -> build/bench.md (~30 min)
 	$(PY) benchmarks/bench.py --out build/bench.md $(BENCH_OPTS)

@@ -4,6 +4,7 @@ Every page: MathML and no raw TeX; all figures shown, loaded, with a real alt te
 console error; no request off the machine; Tab reaches a visible focus first (a lesson's skip
 link); no serious or critical axe-core violation (all: build/render/axe.md). The index links every
 lesson; a deck starts and moves with the arrow keys. Every link in the built folders resolves.
+The pages `make run` wrote (``--links build/run/html``) get the same page checks as make html's.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def check_page(browser, path: Path, expect: dict) -> tuple[dict, list[str]]:
         f"Tab reaches {focus}, not the skip link": not deck and "gd-skip" not in focus[1],
     }
     problems += [why for why, bad in checks.items() if bad]
-    page.screenshot(path=SHOTS / f"{path.stem}.png")
+    page.screenshot(path=SHOTS / f"{expect.get('shot', path.stem)}.png")
     if expect.get("pdf"):
         margin = dict.fromkeys(("top", "bottom", "left", "right"), "1cm")
         page.pdf(path=PDFS / f"{path.stem}.pdf", format="A4", print_background=True, margin=margin)
@@ -142,7 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path, help="the notebooks the site shows")
     parser.add_argument("--html", type=Path, default=Path("build/html"))
     parser.add_argument("--slides", type=Path, default=Path("build/slides"))
-    parser.add_argument("--links", nargs="*", type=Path, default=[], help="more folders to check")
+    parser.add_argument(
+        "--links",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="more sites to check (make run's build/run/html): their links, and in Chromium each "
+        "page of a notebook given",
+    )
     args = parser.parse_args(argv)
     if "GD_NETNS" not in os.environ:  # run again, in a network namespace of its own
         test = ["unshare", "-n", "true"]
@@ -164,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages[args.html / f"{name[:-6]}.html"] = {**expect, "pdf": "/" not in name}
         if "/" not in name:
             pages[args.slides / f"{name[:-6]}.slides.html"] = {**expect, "deck": True}
+        for k, site in enumerate(args.links):  # the same page built elsewhere: the same checks
+            if (site / f"{name[:-6]}.html").is_file():
+                shot = f"links{k + 1}-{Path(name).stem}"
+                pages[site / f"{name[:-6]}.html"] = {**expect, "shot": shot}
     if missing := [str(p) for p in [*pages, Path(AXE), Path(CHROMIUM)] if not p.is_file()]:
         print(f"missing {', '.join(missing)}: run make html slides check-render", file=sys.stderr)
         return 1
