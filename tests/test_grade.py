@@ -1,9 +1,10 @@
 """`make grade`: synthetic submissions of exercise set 01 graded in sandboxes, as a class's would be.
 
-One grading run (module fixture) covers: all right, a mix (right, wrong, endless loop, a network
-socket, not answered, a forged ✓ line, a cell that overwrites the gradebook), syntax errors and
-exceptions, the untouched starter notebook, and a file that is not a notebook. The tests then read
-the gradebook, the CSV and the feedback pages, and check that the submissions were not modified.
+One grading run (module fixture) covers: all right, all wrong, a mix (right, wrong, endless loop, a
+network socket, not answered, a forged ✓ line, a cell that overwrites the gradebook), syntax errors
+and exceptions, the untouched starter notebook, and a file that is not a notebook. The tests then
+read the gradebook, the CSV and the feedback pages, and check that the submissions were not
+modified.
 """
 
 import csv
@@ -55,6 +56,17 @@ def mixed(port, book):
     return nb
 
 
+def wrong():
+    """Every exercise answered, every answer wrong (the classic notebook's gradient first)."""
+    nb = nbformat.read(STARTER, as_version=4)
+    answer(nb, "my_gradient", "return float(np.dot(2 * X, y_hat - y).mean())  # n times too big")
+    answer(nb, "my_gradient_with_bias", "return float(np.mean(2 * X * (y_hat - y))), 0.0")
+    answer(nb, "my_train", "return 0.0, 0.0")
+    answer(nb, "my_lr_max", "return float(1 / np.mean(X ** 2) / 2)")
+    answer(nb, "my_gradient_nd", "return X.T @ (y_hat - y), 0.0")
+    return nb
+
+
 def broken():
     nb = nbformat.read(STARTER, as_version=4)
     answer(nb, "my_gradient", "return (  # a syntax error")
@@ -80,6 +92,7 @@ def graded(tmp_path_factory):
     for student, nb in [
         ("right", nbformat.read(SOLUTION, as_version=4)),
         ("mixed", mixed(server.getsockname()[1], out / "gradebook.sqlite")),
+        ("wrong", wrong()),
         ("broken", broken()),
         ("starter", nbformat.read(STARTER, as_version=4)),
     ]:
@@ -125,6 +138,12 @@ def test_right_answers_earn_every_point_and_missing_ones_none(graded):
     assert {book["starter", f"ex01_{k}"] for k in range(1, 6)} == {("todo", 0)}
 
 
+def test_wrong_answers_earn_nothing_and_are_told_so(graded):
+    book = grades(graded["out"])
+    assert {book["wrong", f"ex01_{k}"] for k in range(1, 6)} == {("fail", 0)}
+    assert "not yet" in (graded["out"] / "feedback" / "wrong.html").read_text()
+
+
 def test_each_exercise_of_a_mixed_submission_gets_its_own_grade(graded):
     book = grades(graded["out"])
     assert book["mixed", "ex01_1"] == ("pass", 1)
@@ -139,7 +158,7 @@ def test_syntax_errors_exceptions_and_a_corrupt_file_get_zero_and_a_clear_line(g
     assert book["broken", "ex01_1"][1] == 0 and book["broken", "ex01_2"] == ("fail", 0)
     assert {book["corrupt", f"ex01_{k}"] for k in range(1, 6)} == {("fail", 0)}
     assert f"{NAME} is not a readable notebook" in graded["stdout"]
-    assert "5 students graded" in graded["stdout"]
+    assert "6 students graded" in graded["stdout"]
 
 
 def test_the_run_is_bounded_and_the_submissions_are_unchanged(graded):
@@ -152,7 +171,7 @@ def test_the_gradebook_the_csv_and_the_feedback_agree(graded):
     assert book["earlier", "ex01_1"] == ("pass", 1)  # the cell that overwrote it changed nothing
     with open(graded["out"] / "grades.csv", newline="") as f:
         table = {row["student"]: row for row in csv.DictReader(f)}
-    assert set(table) == {"earlier", "right", "mixed", "broken", "starter", "corrupt"}
+    assert set(table) == {"earlier", "right", "mixed", "wrong", "broken", "starter", "corrupt"}
     for (student, exercise), (_, points) in book.items():
         assert int(table[student][exercise]) == points
     assert int(table["right"]["total"]) == 9 and int(table["mixed"]["total"]) == 1

@@ -3,8 +3,9 @@
 Two throwaway environments under build/compat/: "oldest" installs numpy and matplotlib exactly at
 the lower bounds pyproject.toml declares, "newest" leaves them unpinned (pip takes PyPI's newest).
 Both get the torch pin of requirements.txt on the pip command line (pip takes the local CPU wheel
-and never resolves a CUDA build), the rest of requirements.txt without its numpy and matplotlib
-pins (pytest, hypothesis, nbval, nbclient, ipykernel, the jupyter stack), and the package. Then:
+and never resolves a CUDA build), the rest of requirements.txt and requirements-dev.txt without
+their numpy and matplotlib pins (pytest, nbval, the jupyter stack, nbgrader...), and the package.
+Then:
 
 unit tests: `pytest tests src` (the doctests in src/ included; nbval is not run, since it compares
   stored outputs whose last digits may differ with other versions) without
@@ -37,9 +38,10 @@ LEFT_OUT = ("tests/test_lab.py",)
 
 
 def requirements(env: str) -> list[str]:
-    """pip arguments: requirements.txt's pins, numpy and matplotlib as `env` says, the package."""
-    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
-    pins = [ln for ln in lines if ln and not ln.startswith(("#", "-e"))]
+    """pip arguments: the requirements files' pins, numpy and matplotlib as `env` says, the package."""
+    files = ("requirements.txt", "requirements-dev.txt")  # dev: nbgrader, which the tests import
+    lines = [ln.strip() for name in files for ln in (ROOT / name).read_text().splitlines()]
+    pins = [ln for ln in lines if ln and not ln.startswith(("#", "-e", "-r"))]
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     lower = dict(re.fullmatch(r"([a-z]+)>=([\d.]+).*", d).groups() for d in declared)
     varied = [f"{name}=={lower[name]}" if env == "oldest" else name for name in VARIED]
