@@ -64,7 +64,7 @@ class Value:
         self.grad = 0.0
         self.inputs = tuple(inputs)
         self.op = op
-        self._backward = lambda: None
+        self.backward_step = lambda: None
 
     def __repr__(self):
         return f"Value(data={self.data:g}, grad={self.grad:g})"
@@ -82,7 +82,7 @@ class Value:
         visit(self)
         self.grad = 1.0
         for v in reversed(order):
-            v._backward()
+            v.backward_step()
 
     def __add__(self, other):
         return add(self, other)
@@ -120,11 +120,11 @@ def add(a, b):
     a, b = as_value(a), as_value(b)
     out = Value(a.data + b.data, (a, b), "+")
 
-    def _backward():
+    def backward_step():
         a.grad += out.grad
         b.grad += out.grad
 
-    out._backward = _backward
+    out.backward_step = backward_step
     return out
 
 
@@ -132,21 +132,21 @@ def mul(a, b):
     a, b = as_value(a), as_value(b)
     out = Value(a.data * b.data, (a, b), "*")
 
-    def _backward():
+    def backward_step():
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
 
-    out._backward = _backward
+    out.backward_step = backward_step
     return out
 
 
 def power(a, k):
     out = Value(a.data**k, (a,), f"**{k}")
 
-    def _backward():
+    def backward_step():
         a.grad += k * a.data ** (k - 1) * out.grad
 
-    out._backward = _backward
+    out.backward_step = backward_step
     return out
 
 
@@ -156,7 +156,7 @@ def unary(name, f, slope, assign=False, out_grad=True, record=True, attach=True)
     def op(a):
         out = Value(f(a.data), (a,) if record else (), name)
 
-        def _backward():
+        def backward_step():
             step = slope(a.data, out.data) * (out.grad if out_grad else 1.0)
             if assign:
                 a.grad = step
@@ -164,7 +164,7 @@ def unary(name, f, slope, assign=False, out_grad=True, record=True, attach=True)
                 a.grad += step
 
         if attach:
-            out._backward = _backward
+            out.backward_step = backward_step
         return out
 
     op.__name__ = name
@@ -186,7 +186,7 @@ def mul_fixed_with(assign_a=False, assign_b=False, swap=False, at_once=False, **
     def mul_fixed(a, b):
         out = Value(a.data * b.data, (a, b) if record else (), "*")
 
-        def _backward():
+        def backward_step():
             g = out.grad if out_grad else 1.0
             da, db = (a.data, b.data) if swap else (b.data, a.data)
             if at_once:  # both read the old grads first: a * a counts once
@@ -195,7 +195,7 @@ def mul_fixed_with(assign_a=False, assign_b=False, swap=False, at_once=False, **
             a.grad = da * g if assign_a else a.grad + da * g
             b.grad = db * g if assign_b else b.grad + db * g
 
-        out._backward = _backward
+        out.backward_step = backward_step
         return out
 
     return mul_fixed
@@ -660,9 +660,9 @@ def test_the_classic_matmul_shape_error_is_reported_kindly(capsys):
 
 
 # ---------------------------------------------------------------- lesson 02: autograd by hand
-ASSIGNS = "your _backward *assigns* (a.grad = ...)"
+ASSIGNS = "your backward_step *assigns* (a.grad = ...)"
 OUT_GRAD = "multiply by out.grad"
-NEVER = "the gradient never arrived: set out._backward = _backward"
+NEVER = "the gradient never arrived: set out.backward_step = backward_step"
 
 
 @pytest.mark.parametrize(
@@ -747,10 +747,10 @@ def test_an_unanswered_backward_says_not_answered_yet(capsys):
     def exp(a):
         out = Value(math.exp(a.data), (a,), "exp")
 
-        def _backward():
+        def backward_step():
             raise NotImplementedError
 
-        out._backward = _backward
+        out.backward_step = backward_step
         return out
 
     text = feedback(capsys, check.ex02_1, exp, Value)
@@ -761,10 +761,10 @@ def test_a_crash_inside_backward_is_named_kindly(capsys):
     def exp(a):
         out = Value(math.exp(a.data), (a,), "exp")
 
-        def _backward():
+        def backward_step():
             a.grad += math.exp(a.data) * out_grad  # noqa: F821 (the student's typo)
 
-        out._backward = _backward
+        out.backward_step = backward_step
         return out
 
     text = feedback(capsys, check.ex02_1, exp, Value)
@@ -775,7 +775,7 @@ def test_the_checks_of_lesson_02_hold_no_engine_of_their_own():
     from gdlessons.check import lesson02
 
     classes = [v for v in vars(lesson02).values() if isinstance(v, type)]
-    assert not any(hasattr(c, "backward") or hasattr(c, "_backward") for c in classes)
+    assert not any(hasattr(c, "backward") or hasattr(c, "backward_step") for c in classes)
 
 
 # ---------------------------------------------------------------- lesson 03

@@ -3,7 +3,7 @@
 The student passes their function and the lesson's ``Value`` class. A check builds hidden graphs
 with that class (leaves ``Value(x)``, its ``+ - *``, the student's function), calls ``backward()``
 and compares ``.data`` and the leaves' ``.grad`` with torch in float64, to 1e-9. Each graph shows
-classic slips by the gradient they give: a ``_backward`` that assigns (a node used twice), forgets
+classic slips by the gradient they give: a ``backward_step`` that assigns (a node used twice), forgets
 ``out.grad``, has a wrong local derivative; inputs not recorded. The checks hold no engine.
 
 >>> verdict = ex02_1(lambda a: a)
@@ -113,7 +113,7 @@ def _run_graph(op: Callable[..., Any], name: str, Value: type, graph: Graph) -> 
             kind += " of another class than the Value passed to the check" * (kind == "Value")
             raise Wrong(
                 f"{name} should return a Value, but returned a {kind}. Wrap the result: return "
-                f"Value(result, (inputs...), '{name}'), with its _backward set."
+                f"Value(result, (inputs...), '{name}'), with its backward_step set."
             )
         made.append((args, out))
         return out
@@ -180,7 +180,7 @@ def _grads(graph: Graph, grads: list[float]) -> str:
 def _hints(slope: str, call_text: str, record: str) -> dict[str, str]:
     """Hints for the classic slips of a function whose local derivative is ``slope``."""
     return {
-        "twice": "a is used twice here and each use adds its part to a.grad, but your _backward "
+        "twice": "a is used twice here and each use adds its part to a.grad, but your backward_step "
         f"*assigns* (a.grad = ...), which wipes out the part from `* a`. Accumulate: a.grad += "
         f"{slope} * out.grad.",
         "out.grad": f"multiply by out.grad: a.grad += {slope} * out.grad. Inside a larger graph "
@@ -188,7 +188,7 @@ def _hints(slope: str, call_text: str, record: str) -> dict[str, str]:
         "inputs": f"{call_text}.inputs does not hold the Values it was computed from, so "
         "backward() never visits the nodes before it and the gradient never reaches them. Record "
         f"them: {record}.",
-        "never": "the gradient never arrived: set out._backward = _backward before returning "
+        "never": "the gradient never arrived: set out.backward_step = backward_step before returning "
         "out, so that backward() runs it.",
     }
 
@@ -227,7 +227,7 @@ def ex02_1(exp: Callable[..., Any], Value: Any = None) -> str:
         torch.exp,
         graphs,
         "exp(a).data should be math.exp(a.data).",
-        "exp's _backward should add math.exp(a.data) * out.grad to a.grad (+=), and exp should "
+        "exp's backward_step should add math.exp(a.data) * out.grad to a.grad (+=), and exp should "
         "return Value(math.exp(a.data), (a,), 'exp').",
     )
     return (
@@ -274,7 +274,7 @@ def ex02_2(relu: Callable[..., Any], Value: Any = None) -> str:
         torch.relu,
         graphs,
         "relu(a).data should be max(0.0, a.data).",
-        "relu's _backward should add (a.data > 0) * out.grad to a.grad (+=), and relu should "
+        "relu's backward_step should add (a.data > 0) * out.grad to a.grad (+=), and relu should "
         "return Value(max(0.0, a.data), (a,), 'relu').",
     )
     return (
@@ -291,7 +291,7 @@ def ex02_3(mul_fixed: Callable[..., Any], Value: Any = None) -> str:
     fn, Value = function(mul_fixed, "mul_fixed"), _value_class(Value, "ex02_3", "mul_fixed")
     h = _hints("b.data", "mul(a, b)", "Value(a.data * b.data, (a, b), '*')")
     twice = (
-        "w is used twice: `+ w` had already put 1 into w.grad when mul's _backward ran, and "
+        "w is used twice: `+ w` had already put 1 into w.grad when mul's backward_step ran, and "
         "`{0} = ...` replaced it. Accumulate: {0} += {1}.data * out.grad."
     )
     swapped = "the derivative of a * b with respect to a is b: a.grad += b.data * out.grad and "
@@ -332,7 +332,7 @@ def ex02_3(mul_fixed: Callable[..., Any], Value: Any = None) -> str:
         torch.mul,
         graphs,
         "mul(a, b).data should be a.data * b.data.",
-        "mul's _backward should add to both gradients: a.grad += b.data * out.grad and "
+        "mul's backward_step should add to both gradients: a.grad += b.data * out.grad and "
         "b.grad += a.data * out.grad.",
     )
     return (
