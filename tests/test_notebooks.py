@@ -112,12 +112,11 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_a_lesson_shows_only_public_code_and_the_standard_figure_idiom(path):
-    """No private name of the package (module._name or `import _name`), no hand-made Figure."""
+    """No private name (anything._name, the package's or the lesson's own, or `import _name`), no
+    hand-made Figure."""
     source = "\n".join(cell.source for cell in code_cells(path))
-    modules = set(re.findall(r"^from gdlessons(?:\.\w+)? import (.+)$", source, re.MULTILINE))
-    imported = {name.strip() for line in modules for name in line.split(",")} | {"gdlessons"}
-    private = [m for m in re.findall(r"\b(\w+)\._(?!_)\w+", source) if m in imported]
-    assert not private, f"a lesson uses private names of {sorted(set(private))}"
+    private = re.findall(r"\b\w+\._(?!_)\w+", source)
+    assert not private, f"a lesson uses private names {sorted(set(private))}"
     assert not re.search(r"import .*\b_(?!_)\w+", source), "a lesson imports a private name"
     assert "matplotlib.figure" not in source and "Figure(" not in source, "use plt.subplots()"
 
