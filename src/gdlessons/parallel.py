@@ -15,6 +15,7 @@ script for a cluster, with ``torchrun`` and ``DistributedDataParallel``, is ``gd
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -35,14 +36,23 @@ __all__ = ["free_port", "shard", "train_data_parallel", "train_shard"]
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the OS picks it: we bind to port 0).
+    """A TCP port on 127.0.0.1 that is free right now, below the range the OS hands out itself.
 
-    >>> 0 < free_port() < 65536
+    A port the OS picked for a bind to port 0 can be picked again for the next bind to port 0 of
+    any process (a gloo worker's, say) before ours is used; the OS never picks one below 32768.
+
+    >>> 20000 <= free_port() < 32768
     True
     """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    start = secrets.randbelow(12768)  # a random first try: two launchers rarely try the same
+    for k in range(12768):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", 20000 + (start + k) % 12768))
+            except OSError:  # in use: the next one
+                continue
+            return int(s.getsockname()[1])
+    raise OSError("no free TCP port on 127.0.0.1 between 20000 and 32767")
 
 
 def train_shard(
@@ -110,7 +120,13 @@ def train_data_parallel(
         _worker, (job, results), world_size, join=False, start_method=method
     )
     deadline = time.monotonic() + timeout
-    while not workers.join(timeout=0.1, grace_period=1.0):  # raises if a worker failed
+    while True:
+        try:
+            if workers.join(timeout=0.1, grace_period=1.0):
+                break
+            failed = None
+        except Exception as err:  # a worker failed; past the deadline, by running out of time
+            failed = err
         if time.monotonic() > deadline:
             for p in workers.processes:
                 p.kill()
@@ -118,7 +134,9 @@ def train_data_parallel(
             raise TimeoutError(
                 f"the {world_size} workers did not finish within timeout={timeout:g} s; they were "
                 "stopped. Raise timeout on a slow machine."
-            )
+            ) from failed
+        if failed is not None:
+            raise failed
     rows = dict(results.get() for _ in range(world_size))
     record = Recorder(X, lr, num_epochs, bias=b0 is not None)  # checks for divergence too
     for epoch, (w, b, loss) in enumerate(zip(*rows[0][:3])):
