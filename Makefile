@@ -29,7 +29,7 @@ VENDOR    := build/vendor
 VENDOR_STAMP := $(VENDOR)/.installed-$(REVEAL_JS)-$(AXE_CORE)
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup setup-dev run test lab clean distclean exercises
+.PHONY: help setup setup-dev run test lab clean distclean exercises refresh test-portable stress
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,6 +87,25 @@ GRADE_OPTS ?=
 grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grades/ (gradebook, CSV, feedback)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
 	$(PY) tools/grade.py $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
+
+# After editing a lesson: its outputs, slide metadata and exercises in one command.
+refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
+	@test -n "$(LESSON)" || { echo "usage: make refresh LESSON=05  (the lesson's number)" >&2; exit 2; }
+	$(PY) tools/refresh.py $(wildcard notebooks/$(LESSON)_*.ipynb)
+
+# Concurrent torchrun jobs of gdlessons.ddp_train (pairs at a time, as two students on one server):
+# every rank must exit cleanly. make test runs 3 pairs; this runs STRESS_PAIRS (about 8 s a pair).
+STRESS_PAIRS ?= 20
+stress: setup setup-dev  ## STRESS_PAIRS=20 pairs of concurrent torchrun jobs, none may fail
+	STRESS_PAIRS=$(STRESS_PAIRS) $(PY) -m pytest -q tests/test_ddp_train.py -k concurrent
+
+# Every notebook against its stored outputs with the kernel on an emulated older CPU (QEMU, no
+# AVX), then natively with torch's default kernels and OMP_NUM_THREADS unset: the stored digits
+# must be those every machine computes. Installs Debian's qemu-user-static when root.
+test-portable: setup setup-dev  ## every notebook's outputs on an emulated older CPU and other settings
+	@command -v qemu-x86_64-static >/dev/null || { $(call ROOT_OR_HINT,test-portable needs QEMU,qemu-user-static); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static; }
+	$(PY) -m tools.test_portable
 
 exercises: setup-dev  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) tools/make_exercises.py

@@ -28,6 +28,10 @@ import pytest
 ROOT = Path(os.environ.get("NOTEBOOK_CHECK_ROOT", Path(__file__).resolve().parent))
 
 
+# NOTEBOOK_RERUN=0 runs each cell once (make test-portable: the re-run check is make test's).
+RERUN = os.environ.get("NOTEBOOK_RERUN", "1") != "0"
+
+
 def _git_status() -> str:
     """What git sees changed or new in the repository (ignored build outputs left out)."""
     command = ["git", "status", "--porcelain", "--untracked-files=all"]
@@ -56,7 +60,7 @@ def _is_nbval_cell(item) -> bool:
 def pytest_runtest_call(item):
     stored = copy.deepcopy(item.cell.outputs) if _is_nbval_cell(item) else None
     result = yield  # nbval ran the cell once and compared it with the stored outputs
-    if _is_nbval_cell(item) and not item.options.get("skip"):
+    if _is_nbval_cell(item) and not item.options.get("skip") and RERUN:
         first = _seen(item.test_outputs or [])
         item.cell.outputs = stored  # nbval merges the stored stream outputs in place: start afresh
         item.runtest()  # again, in the same kernel, compared with the stored outputs again
@@ -115,7 +119,9 @@ class NotebookProgress:
         if report.when == "teardown" and notebook in self.cells:
             self.cells[notebook] -= 1
             if self.cells[notebook] == 0:
-                verdict = "FAILED" if notebook in self.failed else "ok, every cell run twice"
+                verdict = (
+                    "FAILED" if notebook in self.failed else "ok" + ", every cell run twice" * RERUN
+                )
                 reporter = self.config.pluginmanager.get_plugin("terminalreporter")
                 seconds = time.monotonic() - self.start
                 if reporter is not None:

@@ -29,10 +29,12 @@ import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
+from gdlessons.explorers import DIGITS, _format_w
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from vega_bundle import VEGALITE_MIME, needs_vega  # noqa: E402  (a sibling script)
+from check_render import SETTLE_JS  # noqa: E402  (sibling scripts)
+from vega_bundle import VEGALITE_MIME, needs_vega  # noqa: E402
 
 FLAGS = [
     "--no-sandbox",
@@ -85,7 +87,7 @@ def optimizer_run(o: int, lr: float, beta: float, epochs: int):
     from gdlessons.modules import LinearRegression, train_minibatch
 
     X, y = toy_data()
-    model = LinearRegression(num_features=1)
+    model = LinearRegression(num_features=1).double()  # the explorer's runs are float64
     with torch.no_grad():
         model.b.fill_(3.0)
     make = torch.optim.Adam if o == 2 else torch.optim.SGD
@@ -94,8 +96,9 @@ def optimizer_run(o: int, lr: float, beta: float, epochs: int):
 
 
 def close(a, b) -> bool:
-    """Equal to the 6 significant digits the chart stores."""
-    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-5, atol=1e-12)
+    """Equal to the DIGITS significant digits the chart stores."""
+    rtol = 0.5 * 10.0 ** (1 - DIGITS)
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=1e-12)
 
 
 def set_slider(page: Page, el, name: str, value: float, step: float = 1.0) -> None:
@@ -135,8 +138,8 @@ def check_lr(page: Page, el, where: str) -> list[str]:
         loss = sorted(marks(el, MARKS["loss"]), key=lambda d: d["k"])
         if not close([d["J"] for d in loss], [v for v in h.loss[:epochs] if v > 0]):
             problems.append(f"{at}: the loss curve is not train_numpy's loss")
-        w = float(f"{h.w[epochs]:.6g}")
-        want = f"after {epochs} epoch{'s' * (epochs != 1)}: w = {w:.3f}"
+        w = float(f"{h.w[epochs]:.{DIGITS}g}")
+        want = f"after {epochs} epoch{'s' * (epochs != 1)}: w = {_format_w(w)}"
         texts = [d["_text"].replace("\u2212", "-") for d in marks(el, MARKS["w"])]  # d3: U+2212
         if abs(w) < 1e4 and texts != [want]:
             problems.append(f"{at}: shows {texts}, the trainer gives {want!r}")
@@ -198,7 +201,7 @@ def check_page(page: Page, url: str, shots: Path, name: str, deck: bool) -> list
             el.evaluate(
                 "el => { const i = Reveal.getIndices(el.closest('section')); Reveal.slide(i.h, i.v); }"
             )
-            page.wait_for_timeout(800)
+            page.evaluate(SETTLE_JS)  # the slide's transition is over
         else:
             el.scroll_into_view_if_needed()
         kind = "lr" if el.locator("input[name='lr_step']").count() else "optimizer"
@@ -295,8 +298,8 @@ def check_lab(pw_browser, notebook: Path, work: Path, shots: Path) -> list[str]:
                     )
             page.wait_for_timeout(800)
             h = train_numpy(X, y, lr=lr_grid(X)[step], num_epochs=epochs)
-            w = float(f"{h.w_final:.6g}")
-            want = f"after {epochs} epochs: w = {w:.3f}"
+            w = float(f"{h.w_final:.{DIGITS}g}")
+            want = f"after {epochs} epochs: w = {_format_w(w)}"
             if want not in lr_chart.text_content().replace("\u2212", "-"):
                 problems.append(f"JupyterLab: lr step {step}, {epochs} epochs: {want!r} not shown")
         opt_chart = charts.nth(1)

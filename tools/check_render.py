@@ -26,7 +26,7 @@ from nbformat import read
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for build_site, a sibling script
 from build_site import alt_issue, figures, page_names
 
-__all__ = ["CHROMIUM_FLAGS", "LOCAL", "broken_links", "check_page", "main"]
+__all__ = ["CHROMIUM_FLAGS", "LOCAL", "SETTLE_JS", "broken_links", "check_page", "main"]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright cannot download its own here
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
@@ -45,6 +45,21 @@ REPORT_JS = r"""() => {
     broken: imgs.filter((i) => !i.naturalWidth).length,
     links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
     slides: window.Reveal ? Reveal.getTotalSlides() : 0};
+}"""
+# A settled page: web fonts loaded, every explorer drawn (or failed with its message), and no CSS
+# transition or animation running (reveal.js fades a slide in for 0.8 s: an audit during the fade
+# sees half-transparent text and reports low contrast that no reader sees). Two frames first, so
+# that a transition just triggered has started.
+SETTLE_JS = r"""async () => {
+  await document.fonts.ready;
+  const frame = () => new Promise((ok) => requestAnimationFrame(() => ok()));
+  await frame(); await frame();
+  const drawn = (e) => 'gdReady' in e.dataset, until = performance.now() + 15000;
+  while (![...document.querySelectorAll('.gd-explorer')].every(drawn) && performance.now() < until)
+    await frame();
+  const finite = (a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity;
+  await Promise.all(document.getAnimations().filter(finite).map((a) => a.finished.catch(() => 0)));
+  await frame();
 }"""
 FOCUS_JS = (
     "(e => [e.tagName, e.className, getComputedStyle(e).outlineStyle])(document.activeElement)"
@@ -100,6 +115,7 @@ def check_page(browser, path: Path, expect: dict) -> tuple[dict, list[str]]:
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
     page.goto(path.resolve().as_uri(), wait_until="load")
     page.wait_for_function("() => !window.Reveal || Reveal.isReady()")
+    page.evaluate(SETTLE_JS)
     r = page.evaluate(REPORT_JS)
     page.keyboard.press("Tab")
     focus = page.evaluate(FOCUS_JS)
@@ -107,6 +123,7 @@ def check_page(browser, path: Path, expect: dict) -> tuple[dict, list[str]]:
     page.wait_for_timeout(300)
     moved = page.evaluate("window.Reveal ? Reveal.getIndices().h : 0")
     page.evaluate("window.Reveal && Reveal.slide(0, 0)")
+    page.evaluate(SETTLE_JS)  # the audit sees the slide as a reader does, not mid-transition
     page.add_script_tag(path=AXE)
     r["axe"] = page.evaluate("async () => (await axe.run(document, {preload: false})).violations")
     problems += [f"request left the machine: {u}" for u in urls if not u.startswith(LOCAL)]

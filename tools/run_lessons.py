@@ -29,7 +29,9 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
     """Execute `nb` in place in a fresh python3 kernel started in `cwd`, over IPC."""
     with tempfile.TemporaryDirectory(prefix="kernel-") as tmp:
         ipc = {"transport": "ipc", "ip": f"{tmp}/ipc", "connection_file": f"{tmp}/kernel.json"}
-        client = NotebookClient(nb, timeout=timeout, config=Config(KernelManager=ipc))
+        # record_timing=False: no execution timestamps in the cells' metadata (no diff per run)
+        config = Config(KernelManager=ipc)
+        client = NotebookClient(nb, timeout=timeout, record_timing=False, config=config)
         client.execute(cwd=str(cwd))
 
 

@@ -152,4 +152,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # DistributedDataParallel keeps gloo's worker threads alive past destroy_process_group() (torch
+    # 2.13), and a thread that frees its last all-reduce while Python shuts down aborts the process
+    # ("terminate called without an active exception", pytorch #190489): on a busy machine, one run
+    # in ten. Everything is done and written by now: flush what was printed and leave without
+    # Python's shutdown.
+    sys.stdout.flush(), sys.stderr.flush()
+    os._exit(code)

@@ -27,12 +27,30 @@ from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
 from gdlessons.plots import loss_surface, span
 from gdlessons.train import train_numpy
 
-__all__ = ["Explorer", "lr_explorer", "optimizer_explorer"]
+__all__ = ["DIGITS", "Explorer", "lr_explorer", "optimizer_explorer"]
 
 COLORS = ["#D55E00", "#009E73", "#CC79A7"]  # Okabe-Ito, as the static figures' runs
 LOOK = {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}}
 LOOK |= {"title": {"fontSize": 15}, "text": {"fontSize": 15, "align": "left"}}
 EMBED = {"embedOptions": {"renderer": "svg", "actions": False}}  # no links off the machine
+# Significant digits of every number a chart stores: a 600-pixel chart needs 3 to 4. The runs are
+# float64 (a float32 Adam run differs in its 6th digit between CPUs); `make test-portable` checks
+# that the stored charts hold on an older CPU, with torch's default kernels and other thread counts.
+DIGITS = 4
+# How the lr explorer writes w, in Vega's expression language (d3-format), and the same in Python.
+W_FORMAT = "abs(datum.w) < 10 ? '.3f' : abs(datum.w) < 1e4 ? '.4~g' : '.3e'"
+
+
+def _format_w(w: float) -> str:
+    """``w`` as the lr explorer shows it (``W_FORMAT``), d3's minus sign written as "-".
+
+    >>> [_format_w(w) for w in (1.6058, -12.34, 1234.0, 123456.0)]
+    ['1.606', '-12.34', '1234', '1.235e+5']
+    """
+    if abs(w) < 10:
+        return f"{w:.3f}"
+    text = f"{w:.4g}" if abs(w) < 1e4 else f"{w:.3e}"
+    return text.replace("e+0", "e+").replace("e-0", "e-")
 
 
 class Explorer(alt.VConcatChart):
@@ -43,13 +61,18 @@ class Explorer(alt.VConcatChart):
 
 
 def _data(header: str, rows: list, pick: str = "true") -> alt.Chart:
-    """A chart of ``rows`` as CSV (6 significant digits: the same on every machine), filtered."""
+    """A chart of ``rows`` as CSV (``DIGITS`` significant digits), filtered by ``pick``."""
     out, names = io.StringIO(), header.split(",")
-    fmt = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
+    fmt = [[f"{v:.{DIGITS}g}" if isinstance(v, float) else v for v in row] for row in rows]
     csv.writer(out, lineterminator="\n").writerows([names, *fmt])
     parse = {name: "number" for name in names if name != "text"}
     data = alt.InlineData(values=out.getvalue(), format={"type": "csv", "parse": parse})
     return alt.Chart(data).transform_filter(pick)
+
+
+def _rounded(*values: float) -> list[float]:
+    """``values`` to ``DIGITS`` significant digits, as the data they frame (an axis's ends)."""
+    return [float(f"{v:.{DIGITS}g}") for v in values]
 
 
 def _slider(name: str, value: float, top: float, label: str, low: float = 0, step: float = 1):
@@ -90,10 +113,12 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     parabola = alt.layer(
         _data("w,J", [(w, float(mse_loss(forward(X, w), y))) for w in ws]).mark_line(color="gray"),
         run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True, point=look),
-    ).encode(alt.X("w:Q", title="weight w", scale={"domain": [ws[0], ws[-1]]}), J, order="k:Q")
+    ).encode(
+        alt.X("w:Q", title="weight w", scale={"domain": _rounded(ws[0], ws[-1])}), J, order="k:Q"
+    )
     loss = run.transform_filter("datum.k < epochs && datum.J > 0").mark_line(point=True)
     loss = loss.encode(alt.X("k:Q", title="epoch k"), J.scale(type="log").title("loss (log scale)"))
-    scale = {"type": "log", "domain": [lrs[0], lrs[-1]], "nice": False}
+    scale = {"type": "log", "domain": _rounded(lrs[0], lrs[-1]), "nice": False}
     marks = alt.Chart(alt.Data(values=[{"lr": 1 / L, "t": "1/L"}, {"lr": 2 / L, "t": "2/L"}]))
     factor = alt.layer(
         _data("i,lr,f,text", info).mark_line(color="gray"),
@@ -102,7 +127,7 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
         marks.mark_text(color=COLORS[1], dx=4).encode(y=alt.value(8), text="t:N"),
     ).encode(alt.X("lr:Q", title="learning rate lr", scale=scale), alt.Y("f:Q", title="1 - lr·L"))
     w_text = "'after ' + epochs + (epochs == 1 ? ' epoch' : ' epochs') + ': w = ' + "
-    w_text += "format(datum.w, abs(datum.w) < 1e4 ? '.3f' : '.3e')"
+    w_text += f"format(datum.w, {W_FORMAT})"
     text = alt.layer(
         now.mark_text(),
         run.transform_filter("datum.k == epochs").transform_calculate(text=w_text).mark_text(dy=24),
@@ -132,7 +157,7 @@ def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tupl
     from gdlessons.modules import LinearRegression, train_minibatch
 
     def run(epochs_per_call: int) -> list[tuple]:
-        model, rows = LinearRegression(num_features=1), []
+        model, rows = LinearRegression(num_features=1).double(), []  # float64: see DIGITS
         model.w.data.fill_(start[0]), model.b.data.fill_(start[1])
         optimizer = make(model.parameters())  # keeps its state from one call to the next
         with (
@@ -219,8 +244,8 @@ def optimizer_explorer(
         ),
         _data("w,b", [(w_star, b_star)]).mark_point(shape="diamond", size=300, color="black"),
     ).encode(
-        alt.X("w:Q", title="weight w", scale={"domain": [w0, w1]}),
-        alt.Y("b:Q", title="bias b", scale={"domain": [b0, b1]}),
+        alt.X("w:Q", title="weight w", scale={"domain": _rounded(w0, w1)}),
+        alt.Y("b:Q", title="bias b", scale={"domain": _rounded(b0, b1)}),
     )
     color = alt.Color("o:N", scale={"range": COLORS}, legend=None)
     text = (

@@ -1,0 +1,44 @@
+"""Refresh lessons after an edit: outputs re-executed in place, slide metadata, and their exercises.
+
+    python tools/refresh.py notebooks/05_modules_batches_optimizers.ipynb   (make refresh LESSON=05)
+
+For each lesson given: execute it in a fresh kernel and store its outputs (no execution
+timestamps), re-tag its slides, and regenerate its exercise set from its solutions notebook when
+it has one. Then `make test` checks the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling scripts
+import make_exercises  # noqa: E402
+import tag_slides  # noqa: E402
+from run_lessons import execute  # noqa: E402
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    for path in args.lessons:
+        nb = nbformat.read(path, as_version=4)
+        execute(nb, path.parent)
+        nbformat.write(nb, path)
+        print(f"executed {path}")
+        tag_slides.main([str(path)])
+        solutions = path.parent / "solutions" / f"{path.stem}_solutions.ipynb"
+        if solutions.is_file():
+            make_exercises.main([str(solutions)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
