@@ -70,7 +70,7 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	@touch $@
 
 run: setup  ## execute every lesson into build/run/ (notebooks + offline HTML); notebooks/ untouched
-	$(PY) tools/run_lessons.py --out build/run $(LESSONS)
+	$(PY) -m tools.run_lessons --out build/run $(LESSONS)
 
 # One pytest run on every core: unit tests, doctests, and nbval over every notebook (each cell run
 # twice and compared with its stored outputs both times, see conftest.py); ruff first, it is quick.
@@ -86,12 +86,12 @@ GRADE_OPTS ?=
 .PHONY: grade
 grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grades/ (gradebook, CSV, feedback)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
-	$(PY) tools/grade.py $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
+	$(PY) -m tools.grade $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
 
 # After editing a lesson: its outputs, slide metadata and exercises in one command.
 refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
 	@test -n "$(LESSON)" || { echo "usage: make refresh LESSON=05  (the lesson's number)" >&2; exit 2; }
-	$(PY) tools/refresh.py $(wildcard notebooks/$(LESSON)_*.ipynb)
+	$(PY) -m tools.refresh $(wildcard notebooks/$(LESSON)_*.ipynb)
 
 # Concurrent torchrun jobs of gdlessons.ddp_train (pairs at a time, as two students on one server):
 # every rank must exit cleanly. make test runs 3 pairs; this runs STRESS_PAIRS (about 8 s a pair).
@@ -108,14 +108,14 @@ test-portable: setup setup-dev  ## every notebook's outputs on an emulated older
 	$(PY) -m tools.test_portable
 
 exercises: setup-dev  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
-	$(PY) tools/make_exercises.py
+	$(PY) -m tools.make_exercises
 
 # Not in CI: downloads from PyPI and takes several minutes. Two throwaway environments under
 # build/compat/ (oldest declared and newest numpy/matplotlib, the pinned torch): unit tests and
 # every notebook executed (not compared) in each; see tools/test_compat.py for what is left out.
 .PHONY: test-compat
 test-compat:  ## unit tests + every notebook with the oldest and newest numpy/matplotlib (not CI)
-	python3 tools/test_compat.py
+	python3 -m tools.test_compat
 
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
 # carries the token. It opens the student's own working copy WORK_DIR (git-ignored my-work/), made
@@ -128,19 +128,19 @@ WORK_DIR ?= my-work
 LESSON   ?=
 .PHONY: fresh-copy check-lab
 lab: setup  ## JupyterLab on 127.0.0.1 (token auth on), opened on your working copy my-work/
-	@$(PY) tools/working_copy.py sync --source notebooks --dest $(WORK_DIR)
+	@$(PY) -m tools.working_copy sync --source notebooks --dest $(WORK_DIR)
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(WORK_DIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
 
 fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fresh-copy LESSON=03
-	@python3 tools/working_copy.py fresh "$(LESSON)" --source notebooks --dest $(WORK_DIR)
+	@python3 -m tools.working_copy fresh "$(LESSON)" --source notebooks --dest $(WORK_DIR)
 
 # JupyterLab as a student sees it, in headless Chromium (Playwright, from requirements-dev.txt):
 # no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
 check-lab: setup setup-dev  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_lab.py --shots build/render --work build/check-lab
+	$(PY) -m tools.check_lab --shots build/render --work build/check-lab
 
 clean:  ## remove build outputs and caches (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis
@@ -170,27 +170,27 @@ $(VENDOR_STAMP):
 
 html: setup  ## the lessons as a static site: build/html/index.html (offline; SOLUTIONS=1 adds them)
 	rm -rf build/html
-	$(PY) tools/build_site.py html --out build/html $(LESSONS) $(EXERCISES) \
+	$(PY) -m tools.build_site html --out build/html $(LESSONS) $(EXERCISES) \
 		$(if $(SOLUTIONS),$(sort $(wildcard notebooks/solutions/[0-9]*_solutions.ipynb)))
 
 slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides/NN_name.slides.html
-	$(PY) tools/build_site.py slides --out build/slides --vendor $(VENDOR)/node_modules \
+	$(PY) -m tools.build_site slides --out build/slides --vendor $(VENDOR)/node_modules \
 		$(LESSONS) $(EXERCISES)
 
 check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
 	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,check-render needs Debian's chromium,chromium); \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_render.py --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
+	$(PY) -m tools.check_render --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
 		--links $(wildcard build/run/html)
 
 # The explorers (gdlessons.explorers) in headless Chromium, offline: a scratch notebook with both,
 # executed, as a lesson page, a deck and in JupyterLab; every slider moved by keyboard, the drawn
 # data compared with the trainers' runs. Screenshots in build/render/. Built lessons instead:
-# .venv/bin/python tools/check_explorers.py --html build/html/01_....html --slides build/slides/01_....slides.html
+# .venv/bin/python -m tools.check_explorers --html build/html/01_....html --slides build/slides/01_....slides.html
 .PHONY: check-explorers
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(PY) tools/check_explorers.py --lab --shots build/render
+	$(PY) -m tools.check_explorers --lab --shots build/render
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved
@@ -198,4 +198,4 @@ check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chrom
 BENCH_OPTS ?=
 .PHONY: bench
 bench: setup  ## make test, lessons and setup against their floors -> build/bench.md (~30 min)
-	$(PY) benchmarks/bench.py --out build/bench.md $(BENCH_OPTS)
+	$(PY) -m benchmarks.bench --out build/bench.md $(BENCH_OPTS)

@@ -1,6 +1,6 @@
 """What users wait for, measured against floors on this machine: `make bench`.
 
-    python benchmarks/bench.py [--out build/bench.md] [--repeats 3] [--no-setup] [--quick]
+    python -m benchmarks.bench [--out build/bench.md] [--repeats 3] [--no-setup] [--quick]
 
 Each round measures, one after the other (so a busy moment hits all of them alike):
 
@@ -35,9 +35,9 @@ import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
+from tools.tag_slides import is_setup_cell
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from tag_slides import is_setup_cell  # noqa: E402  (a sibling tool: which cells only set up)
 
 ALL_NOTEBOOKS = sorted(
     p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts

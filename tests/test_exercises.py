@@ -7,7 +7,6 @@ outputs are not "✓" in the solutions and "not answered yet" in the student ver
 """
 
 import doctest
-import importlib.util
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import nbformat
 import pytest
 
 from gdlessons import check
+from tools import make_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9]*_solutions.ipynb"))
@@ -23,16 +23,7 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(", re.MULTILINE)
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "make_exercises", ROOT / "tools" / "make_exercises.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
+tool = make_exercises
 
 
 def read(path):

@@ -21,8 +21,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+from tools import grade
 
 NAME = "01_numpy_gradient_descent_exercises.ipynb"
 STARTER = ROOT / "notebooks" / "exercises" / NAME

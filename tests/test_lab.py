@@ -32,8 +32,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SCRATCH = ROOT / "build" / "test-lab"
-sys.path.insert(0, str(ROOT / "tools"))
-import working_copy  # tools/ is not a package
+from tools import working_copy
 
 
 def free_port() -> int:

@@ -16,12 +16,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
-import build_site
-import check_render
-import run_lessons
-import tag_slides
+from tools import build_site, check_render, run_lessons, tag_slides
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
@@ -44,7 +40,7 @@ def test_every_lesson_carries_slide_metadata(path):
     missing = [i for i, kind in enumerate(types) if kind not in tag_slides.SLIDE_TYPES]
     assert not missing, (
         f"{len(missing)} of {len(types)} cells have no slide type (first: {missing[:5]}): "
-        f"run .venv/bin/python tools/tag_slides.py {path.relative_to(ROOT)}"
+        f"run .venv/bin/python -m tools.tag_slides {path.relative_to(ROOT)}"
     )
     assert next(kind for kind in types if kind not in ("skip", "notes")) == "slide", (
         "the first shown cell must open a slide"
@@ -57,7 +53,7 @@ def test_slide_metadata_is_what_the_lesson_structure_gives(path):
     stale = tag_slides.tag_notebook(nb)
     assert not stale, (
         f"slide metadata out of date after an edit ({len(stale)} changes, first: {stale[:5]}): "
-        f"run .venv/bin/python tools/tag_slides.py {path.relative_to(ROOT)}"
+        f"run .venv/bin/python -m tools.tag_slides {path.relative_to(ROOT)}"
     )
 
 

@@ -21,7 +21,8 @@ from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
-from vega_bundle import needs_vega, write_bundle  # tools/: the explorers' offline script
+
+from tools.vega_bundle import needs_vega, write_bundle  # the explorers' offline script
 
 __all__ = ["alt_issue", "build_html", "build_slides", "figures", "link_notebooks", "main"]
 __all__ += ["markdown2html", "page_names", "tex_to_mathml"]

@@ -10,8 +10,8 @@ With --lab it also opens those cells (stored outputs) in JupyterLab (started as 
 Vega-Lite renderer draws the stored outputs without running a cell, and checks the drawn text
 there. Screenshots go to --shots.
 
-    python tools/check_explorers.py                 # the built lesson pages and decks (+ --lab)
-    python tools/check_explorers.py --html build/html/01_numpy_gradient_descent.html \\
+    python -m tools.check_explorers                 # the built lesson pages and decks (+ --lab)
+    python -m tools.check_explorers --html build/html/01_numpy_gradient_descent.html \\
         --html build/html/05_modules_batches_optimizers.html \\
         --slides build/slides/01_numpy_gradient_descent.slides.html   # pages built by make html slides
 """
@@ -30,11 +30,10 @@ from playwright.sync_api import Page, sync_playwright
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
 from gdlessons.explorers import DIGITS, _format_w
+from tools.check_render import SETTLE_JS
+from tools.vega_bundle import VEGALITE_MIME, needs_vega
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from check_render import SETTLE_JS  # noqa: E402  (sibling scripts)
-from vega_bundle import VEGALITE_MIME, needs_vega  # noqa: E402
 
 FLAGS = [
     "--no-sandbox",
@@ -255,7 +254,7 @@ def built_pages(html: Path, slides: Path) -> tuple[list[Path], list[Path], Path]
 
 def check_lab(pw_browser, notebook: Path, work: Path, shots: Path) -> list[str]:
     """The executed notebook in JupyterLab: Lab's own Vega-Lite 5 renderer, no cell run."""
-    import check_lab
+    from tools import check_lab
 
     log = work / "lab.log"
     proc, url, token = check_lab.start_lab(work / "lab", log)

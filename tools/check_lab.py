@@ -9,7 +9,7 @@ On a fresh working copy (--work, never my-work/) and fresh Lab settings, it:
 Throughout, it fails on any console error of Lab or the slideshow, on any request that leaves
 127.0.0.1, and on a server log that warns "without encryption" or fails to load a config file.
 
-    python tools/check_lab.py --shots build/render --work build/check-lab
+    python -m tools.check_lab --shots build/render --work build/check-lab
 """
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ from urllib.parse import unquote
 
 from nbformat import read
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for build_site, a sibling script
-from build_site import alt_issue, figures, page_names
+from tools.build_site import alt_issue, figures, page_names
 
 __all__ = ["CHROMIUM_FLAGS", "LOCAL", "SETTLE_JS", "broken_links", "check_page", "main"]
 

@@ -1,6 +1,6 @@
 """Grade a class's exercise notebooks with the exercises' own self-checks: `make grade`.
 
-    python tools/grade.py SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
+    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
 
 SUBMISSIONS holds one folder per student with their notebooks, the layout of nbgrader's
 ``submitted/``: ``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb``. Each notebook is matched to its

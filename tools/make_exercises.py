@@ -18,8 +18,7 @@ import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader.preprocessors import ClearSolutions
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for run_lessons, a sibling script
-from run_lessons import execute
+from tools.run_lessons import execute
 
 __all__ = ["MarkerError", "exercise_path", "main", "student_notebook"]
 

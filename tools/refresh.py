@@ -1,6 +1,6 @@
 """Refresh lessons after an edit: outputs re-executed in place, slide metadata, and their exercises.
 
-    python tools/refresh.py notebooks/05_modules_batches_optimizers.ipynb   (make refresh LESSON=05)
+    python -m tools.refresh notebooks/05_modules_batches_optimizers.ipynb   (make refresh LESSON=05)
 
 For each lesson given: execute it in a fresh kernel and store its outputs (no execution
 timestamps), re-tag its slides, and regenerate its exercise set from its solutions notebook when
@@ -16,10 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling scripts
-import make_exercises  # noqa: E402
-import tag_slides  # noqa: E402
-from run_lessons import execute  # noqa: E402
+from tools import make_exercises, tag_slides
+from tools.run_lessons import execute
 
 __all__ = ["main"]
 

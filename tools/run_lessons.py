@@ -19,8 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets.config import Config
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for build_site, a sibling script
-from build_site import build_html, page_names
+from tools.build_site import build_html, page_names
 
 __all__ = ["execute", "main", "site_pages"]
 

@@ -17,8 +17,8 @@ tall slides) where it has none. The result depends only on the cells' content, s
 (idempotent) and new lessons get slides by running it. Nothing else in the notebook is touched; a
 file whose metadata is already right is not rewritten.
 
-    python tools/tag_slides.py notebooks/[0-9]*.ipynb           # write the metadata
-    python tools/tag_slides.py --check notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
+    python -m tools.tag_slides notebooks/[0-9]*.ipynb           # write the metadata
+    python -m tools.tag_slides --check notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"tagged  {path} ({len(changed)} changed: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})"
             )
     if args.check and stale:
-        print("run: .venv/bin/python tools/tag_slides.py notebooks/[0-9]*.ipynb", file=sys.stderr)
+        print("run: .venv/bin/python -m tools.tag_slides notebooks/[0-9]*.ipynb", file=sys.stderr)
         return 1
     return 0
 

@@ -12,8 +12,8 @@ running a lesson there rewrites the student's copy (execution counts, outputs, e
 - `fresh LESSON` replaces one notebook with a fresh copy from notebooks/; the old file is moved
   aside (renamed `<name>.old-<date>-<time>.ipynb` in the same folder), never deleted.
 
-    python tools/working_copy.py sync --source notebooks --dest my-work
-    python tools/working_copy.py fresh 03 --source notebooks --dest my-work
+    python -m tools.working_copy sync --source notebooks --dest my-work
+    python -m tools.working_copy fresh 03 --source notebooks --dest my-work
 """
 
 from __future__ import annotations

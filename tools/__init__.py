@@ -1,0 +1,17 @@
+"""The build and maintenance tools of the series, run from the repository root as modules.
+
+    python -m tools.run_lessons     make run: execute the lessons into build/run/, with their site
+    python -m tools.build_site      make html / make slides: the static site and reveal.js decks
+    python -m tools.tag_slides      slide metadata derived from each lesson's cells
+    python -m tools.make_exercises  make exercises: the exercise sets from the solutions (nbgrader)
+    python -m tools.refresh         make refresh: outputs, slides and exercises of edited lessons
+    python -m tools.check_render    make check-render: site and decks in headless Chromium (axe)
+    python -m tools.check_explorers make check-explorers: the explorers' sliders in Chromium
+    python -m tools.check_lab       make check-lab: JupyterLab + RISE as a student sees it
+    python -m tools.grade           make grade: a class's exercise notebooks, each in a sandbox
+    python -m tools.test_portable   make test-portable: stored outputs on an emulated older CPU
+    python -m tools.test_compat     make test-compat: oldest and newest numpy/matplotlib
+    python -m tools.working_copy    make lab: the student's working copy my-work/
+
+Nothing here is imported by the lessons or by the ``gdlessons`` package.
+"""
