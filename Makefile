@@ -139,7 +139,7 @@ fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fre
 # no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
 check-lab: setup setup-dev  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@$(call NEED_CHROMIUM,check-lab)
 	$(PY) -m tools.check_lab --shots build/render --work build/check-lab
 
 clean:  ## remove build outputs and caches (keeps .venv)
@@ -157,6 +157,9 @@ SOLUTIONS ?=
 # Root installs a missing npm/chromium with apt-get; anyone else gets a one-line hint.
 ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (sudo apt-get install $(2))" >&2; \
 	exit 1; }
+# Debian's Chromium (tools/browser.py drives it): installed by root, a hint for anyone else.
+NEED_CHROMIUM = test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,$(1) needs Debian's chromium,chromium); \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 .PHONY: html slides check-render
 
@@ -178,8 +181,7 @@ slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides
 		$(LESSONS) $(EXERCISES)
 
 check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
-	@test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,check-render needs Debian's chromium,chromium); \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@$(call NEED_CHROMIUM,check-render)
 	$(PY) -m tools.check_render --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
 		--links $(wildcard build/run/html)
 
@@ -189,7 +191,7 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 # .venv/bin/python -m tools.check_explorers --html build/html/01_....html --slides build/slides/01_....slides.html
 .PHONY: check-explorers
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@$(call NEED_CHROMIUM,check-explorers)
 	$(PY) -m tools.check_explorers --lab --shots build/render
 
 # What users wait for against its floor: make test against executing every notebook once, each

@@ -3,25 +3,28 @@
 The browser side (sliders moved, marks drawn) is tools/check_explorers.py; here only the spec.
 """
 
+import ast
 import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import altair as alt
+import nbformat
 import numpy as np
 import pytest
 import torch
 
 from gdlessons import lipschitz_constant, toy_data, train_numpy
-from gdlessons.explorers import DIGITS, Explorer, lr_explorer, optimizer_explorer
+from gdlessons.explorers import DIGITS, lr_explorer, lr_grid, optimizer_explorer, regime
 from gdlessons.modules import LinearRegression, train_minibatch
 
+ROOT = Path(__file__).resolve().parents[1]
 MIME = "application/vnd.vegalite.v5+json"
 X, y = toy_data()
 L = lipschitz_constant(X)
-LRS = 10.0 ** (np.arange(41) / 18 - 3)  # the lr slider's grid: 18 a decade from 0.001 ...
-LRS[33] = 1 / L  # ... with the value nearest 1/L made 1/L
+LRS = lr_grid(X)
 RTOL = 0.5 * 10.0 ** (1 - DIGITS)  # a number rounded to DIGITS significant digits is this close
 SMALL = {"num_epochs": 20, "steps": 3, "betas": (0.0, 0.9)}  # a small grid: fast
 
@@ -55,7 +58,7 @@ def test_lr_sliders_span_a_log_grid_from_0_001_past_2_over_L(lr_spec):
         p["lr_step"]["bind"]["min"],
         p["lr_step"]["bind"]["max"],
         p["lr_step"]["bind"]["step"],
-    ) == (0, 40, 1)
+    ) == (0, len(LRS) - 1, 1)
     assert (p["epochs"]["bind"]["min"], p["epochs"]["bind"]["max"], p["epochs"]["value"]) == (
         1,
         50,
@@ -63,7 +66,11 @@ def test_lr_sliders_span_a_log_grid_from_0_001_past_2_over_L(lr_spec):
     )
     lrs = np.array([r["lr"] for r in table(lr_spec, "i,lr,f,text")])
     assert np.allclose(lrs, LRS, rtol=RTOL) and lrs[p["lr_step"]["value"]] == 0.01
-    assert lrs[0] == 0.001 and lrs[-1] > 2 / L and "33: 1/L" in p["lr_step"]["bind"]["name"]
+    one = int(np.argmin(abs(LRS - 1 / L)))
+    assert lrs[0] == 0.001 and lrs[-1] > 2 / L and f"{one}: 1/L" in p["lr_step"]["bind"]["name"]
+    # 18 a decade: every step but the two beside 1/L multiplies lr by 10 ** (1/18)
+    ratios = np.delete(LRS[1:] / LRS[:-1], [one - 1, one])
+    assert LRS[one] == 1 / L and np.allclose(ratios, 10 ** (1 / 18))
 
 
 def test_one_over_L_and_two_over_L_are_marked(lr_spec):
@@ -151,7 +158,7 @@ def test_output_is_the_vegalite_spec_with_a_text_description_whatever_the_render
     chart = lr_explorer(X, y, max_epochs=5)
     with alt.renderers.enable("html"):  # Altair's default: HTML from a CDN, with random ids
         bundle = chart._repr_mimebundle_()
-    assert isinstance(chart, (Explorer, alt.VConcatChart)) and set(bundle) == {MIME, "text/plain"}
+    assert set(bundle) == {MIME, "text/plain"}
     assert bundle["text/plain"].startswith("Learning-rate explorer: gradient descent on J(w)")
     assert bundle[MIME]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v5.")
 
@@ -161,3 +168,14 @@ def test_the_spec_is_the_same_on_every_call_with_no_counters_or_addresses():
     assert first == second
     assert not re.search(r"view_\d|param_\d|0x[0-9a-f]{6,}|selector\d", first)
     assert len(json.dumps(lr_explorer(X, y).to_dict())) < 120_000  # a few hundred KB at most
+
+
+def test_the_explorers_regime_words_are_lesson_01s():
+    """Lesson 01 writes `regime` in a cell (the learner reads it there); the explorer must agree."""
+    lesson = nbformat.read(ROOT / "notebooks" / "01_numpy_gradient_descent.ipynb", as_version=4)
+    (source,) = [c.source for c in lesson.cells if "def regime(" in c.source]
+    (node,) = [n for n in ast.parse(source).body if getattr(n, "name", "") == "regime"]
+    namespace: dict = {}
+    exec(compile(ast.Module([node], []), "lesson 01", "exec"), namespace)
+    factors = [1.0, 0.85, 1e-12, 0.0, -1e-12, -0.5, -1.0, -1.2, 1.5]
+    assert [regime(f) for f in factors] == [namespace["regime"](f) for f in factors]

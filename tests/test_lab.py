@@ -32,13 +32,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SCRATCH = ROOT / "build" / "test-lab"
+from gdlessons.parallel import free_port
 from tools import working_copy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, object]:
@@ -163,9 +158,10 @@ def test_a_kernel_talks_over_ipc_without_the_unencrypted_tcp_warning(lab):
     assert "Exception while loading config file" not in text
 
 
-def test_makefile_never_disables_the_token():
-    makefile = (ROOT / "Makefile").read_text()
-    assert "--ServerApp.ip=127.0.0.1" in makefile
+def test_make_lab_never_disables_the_token():
+    done = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True)
+    makefile = done.stdout  # the commands make lab runs
+    assert done.returncode == 0 and "--ServerApp.ip=127.0.0.1" in makefile
     for unsafe in (
         "token=''",
         'token=""',

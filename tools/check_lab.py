@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,15 +31,10 @@ from urllib.parse import urlparse
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
+from gdlessons.parallel import free_port
+from tools.browser import CHROMIUM, launch
+
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # An upstream bug, not ours: jupyterlab_rise 0.43.1's slideshow bundles a @microsoft/fast-foundation
 # whose design tokens recurse (fast issue #7057) and log this error; nothing in Lab triggers it. It
 # is tolerated for that exact version only, so an upgrade of RISE re-checks it.
@@ -53,9 +47,7 @@ LOG_MUST_NOT = ["without encryption", "Exception while loading config file"]
 
 def start_lab(work: Path, log: Path) -> tuple[subprocess.Popen, str, str]:
     """`make lab` on a free port, settings and working copy under `work`; (process, url, token)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # below the OS's ephemeral range: no other process is handed it meanwhile
     token = secrets.token_hex(16)
     env = dict(
         os.environ,
@@ -195,10 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         default="03_torch_autograd.ipynb",
         help="a lesson with figures, for the dark-theme screenshot",
     )
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM)
     args = parser.parse_args(argv)
-    if not Path(args.chromium).is_file():
-        sys.exit(f"error: no Chromium at {args.chromium}: apt-get install chromium, or --chromium")
     work, shots = args.work.resolve(), args.shots.resolve()
     if work.exists() and any(work.iterdir()) and not (work / MARK).exists():
         sys.exit(f"error: {work} is not empty and was not made by this check: pick another --work")
@@ -213,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     proc, url, token = start_lab(work, log)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, args=FLAGS)
+            browser = launch(pw, args.chromium)
             page = browser.new_page(viewport={"width": 1500, "height": 950})
 
             def on_console(msg) -> None:

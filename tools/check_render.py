@@ -23,13 +23,11 @@ from urllib.parse import unquote
 
 from nbformat import read
 
+from tools.browser import CHROMIUM, launch
 from tools.build_site import alt_issue, figures, page_names
 
-__all__ = ["CHROMIUM_FLAGS", "LOCAL", "SETTLE_JS", "broken_links", "check_page", "main"]
+__all__ = ["LOCAL", "SETTLE_JS", "broken_links", "check_page", "main"]
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright cannot download its own here
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
-CHROMIUM_FLAGS += ["--disable-background-networking", "--disable-component-update"]
 LOCAL = ("file:", "data:", "blob:", "about:")  # the only URLs a page may request
 AXE = "build/vendor/node_modules/axe-core/axe.min.js"
 SHOTS, PDFS = Path("build/render"), Path("build/pdf")  # screenshots and axe.md; printed lessons
@@ -200,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
     failed, axe = 0, ["| page | rule | impact | count | first target |", "|---|---|---|---:|---|"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = launch(playwright)
         for path, expect in pages.items():
             r, problems = check_page(browser, path, expect)
             failed += bool(problems)

@@ -27,7 +27,7 @@ from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
 from gdlessons.plots import loss_surface, span
 from gdlessons.train import train_numpy
 
-__all__ = ["DIGITS", "Explorer", "lr_explorer", "optimizer_explorer"]
+__all__ = ["DIGITS", "Explorer", "lr_explorer", "lr_grid", "optimizer_explorer", "regime"]
 
 COLORS = ["#D55E00", "#009E73", "#CC79A7"]  # Okabe-Ito, as the static figures' runs
 LOOK = {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}}
@@ -70,6 +70,34 @@ def _data(header: str, rows: list, pick: str = "true") -> alt.Chart:
     return alt.Chart(data).transform_filter(pick)
 
 
+def lr_grid(X: Any) -> np.ndarray:
+    """The lr explorer's learning rates: 18 a decade from 0.001 to past 2/L; the one nearest 1/L
+    is exactly 1/L.
+
+    >>> from gdlessons import toy_data
+    >>> lrs = lr_grid(toy_data()[0])  # L = 15
+    >>> print(len(lrs), lrs[0], lrs[33] == 1 / 15, lrs[-1] > 2 / 15)
+    41 0.001 True True
+    """
+    L = lipschitz_constant(X)
+    lrs = 10.0 ** (np.arange(round(18 * np.log10(2500 / L)) + 1) / 18 - 3)
+    lrs[np.argmin(abs(np.log(lrs * L)))] = 1 / L
+    return lrs
+
+
+def regime(factor: float) -> str:
+    """Lesson 01's word for what a step does to w - w*, from the factor 1 - lr L.
+
+    >>> [regime(f) for f in (0.85, 0.0, -0.5, -1.2)]
+    ['slow, one side', 'one step', 'oscillating', 'diverging']
+    """
+    if abs(factor) < 1e-9:
+        return "one step"
+    if 0 < factor < 1:
+        return "slow, one side"
+    return "oscillating" if -1 < factor < 0 else "diverging"
+
+
 def _rounded(*values: float) -> list[float]:
     """``values`` to ``DIGITS`` significant digits, as the data they frame (an axis's ends)."""
     return [float(f"{v:.{DIGITS}g}") for v in values]
@@ -93,16 +121,14 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     J(w), the loss per epoch, and 1 - lr L against lr with 1/L and 2/L marked.
     """
     L, w_star = lipschitz_constant(X), float(np.dot(X, y) / np.dot(X, X))
-    lrs = 10.0 ** (np.arange(round(18 * np.log10(2500 / L)) + 1) / 18 - 3)
-    one = int(np.argmin(abs(np.log(lrs * L))))
-    lrs[one], n = 1 / L, max_epochs + 1
+    lrs, n = lr_grid(X), max_epochs + 1
+    one = int(np.argmin(abs(lrs - 1 / L)))
     runs = [train_numpy(X, y, lr=a, num_epochs=n) for a in lrs]
     run = _data(
         "i,k,w,J", [(i, k, h.w[k], h.loss[k]) for i, h in enumerate(runs) for k in range(n)]
     )
     run = run.transform_filter("datum.i == lr_step")
-    regimes = ["diverging", "oscillating", "one step", "slow, one side"]
-    word = [regimes[sum(f > t for t in (-1, -1e-9, 1e-9))] for f in 1 - lrs * L]  # as lesson 01
+    word = [regime(f) for f in 1 - lrs * L]
     info = [
         (i, a, 1 - a * L, f"lr = {a:.3g}: 1 - lr·L = {1 - a * L + 0:+.2f}, {word[i]}")
         for i, a in enumerate(lrs)
