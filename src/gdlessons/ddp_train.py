@@ -12,10 +12,11 @@ Two machines: run this on both, HOST:PORT an open port on one of them, JOB any n
     torchrun --nnodes=2 --nproc-per-node=2 --rdzv-backend=c10d --rdzv-id=JOB \\
         --rdzv-endpoint=HOST:PORT -m gdlessons.ddp_train --num-samples 1000 --num-epochs 50 --lr 0.1
 
-torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, which
-``init_process_group`` reads. If a rank dies, the others stop with one line each (a collective
-waits at most ``--timeout`` s); ``--max-restarts=N`` restarts them all, and the run starts again
-from scratch (same seed: same data, shuffles and result). Rank 0 writes ``--out`` at the end.
+torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, which ``init_process_group``
+reads, and LOCAL_RANK and LOCAL_WORLD_SIZE, which this script reads to pick and count its GPUs.
+If a rank dies, the others stop with one line each (a collective waits at most ``--timeout`` s);
+``--max-restarts=N`` restarts them all, and the run starts again from scratch (same seed: same
+data, shuffles and result). Rank 0 writes ``--out`` at the end.
 """
 
 import argparse

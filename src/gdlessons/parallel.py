@@ -8,9 +8,10 @@ holds all the data.
 ``train_shard`` is what every worker runs: lesson 03's autograd loop plus the ``all_reduce``.
 ``train_data_parallel`` starts the workers on this machine (``torch.multiprocessing``, which stops
 them all if one fails), lets them meet over gloo on the loopback address, and collects their rows
-into a ``History``. Workers are forked from a server that imported torch once (``forkserver``,
-where the platform has it), so only the first run of a session pays for starting Python. The
-script for a cluster, with ``torchrun`` and ``DistributedDataParallel``, is ``gdlessons.ddp_train``.
+into a ``History``. Where the platform has ``forkserver`` (not Windows), workers are forked from a
+server that imported torch once, so only the first run of a session pays for starting Python;
+with ``spawn`` every worker starts a new one. The script for a cluster, with ``torchrun`` and
+``DistributedDataParallel``, is ``gdlessons.ddp_train``.
 """
 
 from __future__ import annotations
