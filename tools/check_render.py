@@ -44,9 +44,10 @@ REPORT_JS = r"""() => {
     slides: window.Reveal ? Reveal.getTotalSlides() : 0};
 }"""
 # A settled page: web fonts loaded, every explorer drawn (or failed with its message), and no CSS
-# transition or animation running (reveal.js fades a slide in for 0.8 s: an audit during the fade
-# sees half-transparent text and reports low contrast that no reader sees). Two frames first, so
-# that a transition just triggered has started.
+# transition or one-off animation running (reveal.js fades a slide in for 0.8 s: an audit during
+# the fade sees half-transparent text and reports low contrast that no reader sees). Two frames
+# first, so that a transition just triggered has started. Decorative loops are not waited for
+# (reveal.js bounces its "next" arrow 50 times, 100 s: it moves, its colours stay).
 SETTLE_JS = r"""async () => {
   await document.fonts.ready;
   const frame = () => new Promise((ok) => requestAnimationFrame(() => ok()));
@@ -54,7 +55,7 @@ SETTLE_JS = r"""async () => {
   const drawn = (e) => 'gdReady' in e.dataset, until = performance.now() + 15000;
   while (![...document.querySelectorAll('.gd-explorer')].every(drawn) && performance.now() < until)
     await frame();
-  const finite = (a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity;
+  const finite = (a) => a.effect && a.effect.getComputedTiming().endTime <= 5000;
   await Promise.all(document.getAnimations().filter(finite).map((a) => a.finished.catch(() => 0)));
   await frame();
 }"""
