@@ -162,6 +162,8 @@ def test_bad_arguments_say_what_to_do(kwargs, error, match):
         train_minibatch(*sgd_model(1, 0.01), **args)
 
 
-def test_linear_regression_refuses_a_bad_number_of_features():
-    with pytest.raises(ValueError, match=r"num_features must be at least 1, got 0"):
-        LinearRegression(0)
+def test_training_refuses_a_model_whose_features_do_not_match_X():
+    model = LinearRegression(num_features=2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"model has 2 weights but X has 1 feature"):
+        train_minibatch(model, optimizer, np.ones(4), np.ones(4), num_epochs=1)

@@ -121,6 +121,18 @@ def test_a_lesson_shows_only_public_code_and_the_standard_figure_idiom(path):
     assert "matplotlib.figure" not in source and "Figure(" not in source, "use plt.subplots()"
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_the_source_a_lesson_prints_is_math_and_loop_only(path):
+    """A helper printed with inspect.getsource shows its formula or loop: no private name, no
+    input validation (that lives around it, see gdlessons._validate.validated)."""
+    for cell in code_cells(path):
+        if "getsource(" in cell.source:
+            printed = "".join(out.get("text", "") for out in cell.outputs)
+            assert printed.strip(), f"no stored output for:\n{cell.source}"
+            machinery = re.findall(r"\b_(?!_)\w+|\bcheck_\w+\(|\bvalidated\b", printed)
+            assert not machinery, f"{cell.source!r} prints machinery: {sorted(set(machinery))}"
+
+
 @pytest.mark.parametrize(
     "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix()
 )

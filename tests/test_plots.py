@@ -287,10 +287,11 @@ def test_grad_fn_tree_of_the_lesson_loss_reads_from_the_loss_down_to_w():
         mse_loss(forward(torch.from_numpy(X), w), torch.from_numpy(Y)), names={"w": w}
     )
     first = [line.lstrip("│├└─ ").split()[0] for line in tree.splitlines()]
-    assert first[:4] == ["MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0"]
-    assert "MulBackward0" in first and "AccumulateGrad" in first
+    # y_hat = w x: no bias, so no AddBackward0 for a constant b = 0
+    assert first[:4] == ["MeanBackward0", "PowBackward0", "SubBackward0", "MulBackward0"]
+    assert "AddBackward0" not in first and "AccumulateGrad" in first
     assert "leaf w: the gradient is added to w.grad" in tree
-    assert tree.count("(no grad_fn)") == 3  # X, the bias 0.0 and y need no gradient
+    assert tree.count("(no grad_fn)") == 2  # X and y need no gradient
 
 
 def test_grad_fn_graph_draws_one_box_per_node():

@@ -32,6 +32,16 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
         config = Config(KernelManager=ipc)
         client = NotebookClient(nb, timeout=timeout, record_timing=False, config=config)
         client.execute(cwd=str(cwd))
+    for cell in nb.cells:  # one stream output per print run, however the kernel flushed it
+        merged = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if last and out.output_type == last.output_type == "stream" and out.name == last.name:
+                last.text += out.text
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def site_pages(lessons: Sequence[Path]) -> dict[str, Path]:

@@ -10,13 +10,20 @@ Submodules, imported where they are needed so that ``import gdlessons`` stays li
 self-checks, imported here).
 """
 
-from gdlessons import check
+from gdlessons import check, numpy_gd
+from gdlessons._validate import check_gradient_args, check_model_args, check_same_shape, validated
 from gdlessons.data import make_linear_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.history import DivergenceError, History
-from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient, mse_loss
+from gdlessons.numpy_gd import lipschitz_constant
 from gdlessons.train import train_autograd, train_nn, train_numpy
 from gdlessons.versions import versions, warn_if_not_pinned
+
+# The formulas of numpy_gd with the student's arguments checked first (a clear message instead of
+# a silent wrong number); inspect.getsource still shows the formula alone.
+forward = validated(numpy_gd.forward, check_model_args)
+mse_loss = validated(numpy_gd.mse_loss, check_same_shape)
+mse_gradient = validated(numpy_gd.mse_gradient, check_gradient_args)
 
 __all__ = [
     "DivergenceError",

@@ -8,8 +8,11 @@ Documented conversions: lists and torch tensors without grad become arrays, ints
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ __all__ = [
     "check_same_shape",
     "check_training_args",
     "is_tensor",
+    "validated",
 ]
 
 
@@ -160,18 +164,38 @@ def as_tensor(name: str, value: Any, like: Any = None) -> Any:
     return value
 
 
-def check_model_args(X: Any, w: Any, b: Any) -> tuple[Any, Any, Any]:
+def validated(formula: Callable, check: Callable) -> Callable:
+    """``formula`` with its arguments passed through ``check`` first (``check`` returns them
+    converted, or raises with a clear message). ``inspect.getsource`` of the result shows the
+    formula alone, so a lesson that prints a helper prints its math, not this machinery.
+
+    >>> double = validated(lambda x: 2 * x, lambda x: (as_scalar("x", x),))
+    >>> double(3)
+    6.0
+    """
+
+    @functools.wraps(formula)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        bound = inspect.signature(formula).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return formula(*check(*bound.args))
+
+    return checked
+
+
+def check_model_args(X: Any, w: Any, b: Any = None) -> tuple[Any, Any, Any]:
     """``forward``'s arguments as arrays (or tensors, if any is one) of shapes that fit."""
     if not any(is_tensor(v) for v in (X, w, b)):
         X = as_array("X", X, ndims=(0, 1, 2))
-        return X, _weights(X, w, "w"), as_scalar("b", b)
+        return X, _weights(X, w, "w"), None if b is None else as_scalar("b", b)
     like = next(v for v in (w, X, b) if is_tensor(v))
-    X, w, b = (as_tensor(name, v, like) for name, v in (("X", X), ("w", w), ("b", b)))
+    X, w = as_tensor("X", X, like), as_tensor("w", w, like)
+    b = None if b is None else as_tensor("b", b, like)
     want = () if X.ndim < 2 else (X.shape[1],)
-    if tuple(w.shape) != want or b.ndim != 0:
+    if tuple(w.shape) != want or (b is not None and b.ndim != 0):
         raise ValueError(
             f"for X of shape {tuple(X.shape)}, w must have shape {want} and b shape (), "
-            f"got {tuple(w.shape)} and {tuple(b.shape)}."
+            f"got {tuple(w.shape)} and {tuple(() if b is None else b.shape)}."
         )
     return X, w, b
 

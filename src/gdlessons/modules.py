@@ -41,7 +41,6 @@ class LinearRegression(nn.Module):
 
     def __init__(self, num_features: int, bias: bool = True) -> None:
         super().__init__()
-        check_int("num_features", num_features)
         # nn.Parameter marks a tensor as something to train: model.parameters() finds it, and it
         # moves with model.to(device).
         self.w = nn.Parameter(torch.zeros(num_features))
@@ -89,6 +88,12 @@ def train_minibatch(
     steps_per_epoch = math.ceil(n / batch_size)
     every = steps_per_epoch if record_every is None else check_int("record_every", record_every)
     num_epochs, seed = check_int("num_epochs", num_epochs), check_int("seed", seed, minimum=0)
+    d = 1 if X_np.ndim == 1 else X_np.shape[1]
+    if model.w.shape != (d,):
+        raise ValueError(
+            f"the model has {model.w.numel()} weights but X has {d} feature{'s' * (d != 1)}: "
+            f"make it with LinearRegression(num_features={d})."
+        )
     w = next(model.parameters())  # the data goes where the model is, in the model's dtype
     X_all = torch.as_tensor(X_np.reshape(n, -1), dtype=w.dtype, device=w.device)
     y_all = torch.as_tensor(y_np, dtype=w.dtype, device=w.device)

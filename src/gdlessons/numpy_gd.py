@@ -7,9 +7,12 @@ The model is :math:`\\hat y = X w + b` and the loss is
     \\frac{\\partial J}{\\partial w} = \\frac{2}{n} X^\\top (\\hat y - y), \\qquad
     \\frac{\\partial J}{\\partial b} = \\frac{2}{n} \\sum_i (\\hat y_i - y_i).
 
-Each function checks its inputs in one line (``_validate`` words the errors), then computes the
-formula. ``forward`` and ``mse_loss`` also take torch tensors and then compute with torch
-operations, so the autograd lessons can call the very same functions.
+Each function is the formula and nothing else: ``inspect.getsource`` shows what a lesson derives.
+``gdlessons.forward``, ``gdlessons.mse_loss`` and ``gdlessons.mse_gradient`` are these functions
+with their arguments checked first (one clear message for a student's mistake); the package's own
+trainers check their data once, where it enters, and then call the formulas here. ``forward`` and
+``mse_loss`` also take torch tensors and then compute with torch operations, so the autograd
+lessons can call the very same functions.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import as_array, check_gradient_args, check_model_args, check_same_shape
+from gdlessons._validate import as_array
 
 __all__ = ["forward", "lipschitz_constant", "mse_gradient", "mse_loss"]
 
 
-def forward(X: Any, w: Any, b: Any = 0.0) -> Any:
-    """Predictions ``y_hat = X w + b`` of a linear model.
+def forward(X: Any, w: Any, b: Any = None) -> Any:
+    """Predictions ``y_hat = X w + b`` of a linear model (``y_hat = X w`` without ``b``).
 
     ``X`` is (n,) with a single weight ``w``, or (n, d) with ``w`` of shape (d,); a single number
     ``X`` gives a single prediction. With a torch tensor among the arguments the result is a
@@ -35,8 +38,8 @@ def forward(X: Any, w: Any, b: Any = 0.0) -> Any:
     >>> float(forward(5.0, 2.0, b=1.0))
     11.0
     """
-    X, w, b = check_model_args(X, w, b)
-    return X * w + b if X.ndim < 2 else X @ w + b  # (n, d) X: one weight per feature
+    y_hat = X * w if np.ndim(X) < 2 else X @ w  # (n, d) X: one weight per feature
+    return y_hat if b is None else y_hat + b
 
 
 def mse_loss(y_hat: Any, y: Any) -> Any:
@@ -48,7 +51,6 @@ def mse_loss(y_hat: Any, y: Any) -> Any:
     >>> float(mse_loss(np.array([2.0, 4.0]), np.array([2.0, 6.0])))
     2.0
     """
-    y_hat, y = check_same_shape(y_hat, y)
     return ((y_hat - y) ** 2).mean()
 
 
@@ -64,7 +66,6 @@ def mse_gradient(X: Any, y: Any, y_hat: Any) -> tuple[Any, Any]:
     >>> float(dw), float(db)
     (-30.0, -10.0)
     """
-    X, y, y_hat = check_gradient_args(X, y, y_hat)
     r = y_hat - y  # the residuals
     n = len(y)
     return 2 / n * (X.T @ r), 2 / n * r.sum()

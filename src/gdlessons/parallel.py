@@ -139,8 +139,10 @@ def train_data_parallel(
         if failed is not None:
             raise failed
     rows = dict(results.get() for _ in range(world_size))
+    # Equal shards: the mean of the shards' losses is the loss on all the data.
+    losses = np.mean([rows[rank][2] for rank in range(world_size)], axis=0)
     record = Recorder(X, lr, num_epochs, bias=b0 is not None)  # checks for divergence too
-    for epoch, (w, b, loss) in enumerate(zip(*rows[0][:3])):
+    for epoch, (w, b, loss) in enumerate(zip(rows[0][0], rows[0][1], losses)):
         record(epoch, w, b, loss)
     return record.finish(*rows[0][3:])
 
@@ -163,11 +165,9 @@ def _worker(rank: int, job: tuple, results: Any) -> None:
         ws, bs, losses = [], [], []
 
         def record(epoch: int, w: Any, b: Any, loss: torch.Tensor) -> None:
-            total = loss.detach().clone()
-            dist.all_reduce(total)  # the mean of equal shards' losses: the loss on all the data
             ws.append(w.detach().numpy().copy())
             bs.append(None if b is None else b.item())
-            losses.append(total.item() / world_size)
+            losses.append(loss.item())  # this shard's loss; the caller averages the shards' losses
 
         train_shard(X, y, w, b, lr, num_epochs, record)
         final = (w.detach().numpy().astype(np.float64), None if b is None else b.item())

@@ -38,7 +38,7 @@ def train_numpy(
     record = Recorder(X, lr, num_epochs, bias=b is not None)
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is a DivergenceError instead
         for epoch in range(num_epochs):
-            y_hat = forward(X, w) if b is None else forward(X, w, b)
+            y_hat = forward(X, w, b)
             loss = mse_loss(y_hat, y)
             record(epoch, w, b, loss)  # the loss at the w we are about to move
             dw, db = mse_gradient(X, y, y_hat)
