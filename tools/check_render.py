@@ -175,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         os.environ["GD_NETNS"] = "no network" if ok else "network on"
         if ok:
-            os.execvp("unshare", ["unshare", "-n", sys.executable, *sys.argv])
+            os.execvp(
+                "unshare", ["unshare", "-n", sys.executable, "-m", __spec__.name, *sys.argv[1:]]
+            )
     from playwright.sync_api import sync_playwright
 
     names = page_names(args.notebooks)
