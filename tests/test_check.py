@@ -341,6 +341,45 @@ def momentum_loop(X, y, lr, momentum, num_epochs, keep_velocity=True, dampening=
     return w, b
 
 
+def noise_floor(lr, batch_size, curvature, grad_variance, batch_power=1.0, small_lr=False):
+    """The lesson's floor; batch_power=0.5 is the sqrt(B) slip, small_lr its approximation."""
+    noise = lr**2 * grad_variance / batch_size**batch_power
+    if small_lr:
+        return lr * grad_variance / (4 * batch_size**batch_power)
+    return curvature / 2 * noise / (1 - (1 - lr * curvature) ** 2)
+
+
+def cosine(optimizer, num_steps, T_max=None):
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max or num_steps)
+
+
+def best_lr(X, bias=True, factor=2.0, bound=False):
+    A = np.column_stack([X, np.ones(len(X))]) if bias else X
+    lam = np.linalg.eigvalsh(factor / len(X) * A.T @ A)
+    return 2 / lam[-1] if bound else 2 / (lam[0] + lam[-1])
+
+
+def fit_predict(X_train, y_train, X_new, lr, num_epochs, stats="train", transform_new=True):
+    both = np.concatenate([X_train, X_new])
+    source = {"train": X_train, "all": both, "new": X_new}[stats]
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    if stats == "all":
+        mean, std = source.mean(axis=0), source.std(axis=0)
+    h = train_numpy((X_train - mean) / std, y_train, lr, num_epochs, b0=0.0)
+    if stats == "new":
+        mean, std = X_new.mean(axis=0), X_new.std(axis=0)
+    return forward((X_new - mean) / std if transform_new else X_new, h.w_final, h.b_final)
+
+
+def adam_step(w, g, m, s, t, lr, beta1, beta2, eps, correct=True, new_state=True):
+    m_new = beta1 * m + (1 - beta1) * g
+    s_new = beta2 * s + (1 - beta2) * g**2
+    m_hat = m_new / (1 - beta1**t) if correct else m_new
+    s_hat = s_new / (1 - beta2**t) if correct else s_new
+    w = w - lr * m_hat / (np.sqrt(s_hat) + eps)
+    return (w, m_new, s_new) if new_state else (w, m, s)
+
+
 def shard_mean(X, y, w, b, world_size, combine=np.mean):
     grads = [
         mse_gradient(Xs, ys, forward(Xs, w, b))
@@ -397,10 +436,15 @@ RIGHT = [
     (check.ex04_5, sum_loss_loop),
     (check.ex05_1, MyLinearRegression),
     (check.ex05_2, minibatch_loop),
-    (check.ex05_3, momentum_loop),
-    (check.ex06_1, shard_mean),
-    (check.ex06_2, combine),
-    (check.ex06_3, data_parallel),
+    (check.ex05_3, noise_floor),
+    (check.ex05_4, cosine),
+    (check.ex06_1, best_lr),
+    (check.ex06_2, fit_predict),
+    (check.ex06_3, momentum_loop),
+    (check.ex06_4, adam_step),
+    (check.ex08_1, shard_mean),
+    (check.ex08_2, combine),
+    (check.ex08_3, data_parallel),
 ]
 IDS = [c.__name__ for c, _ in RIGHT]
 
@@ -493,9 +537,9 @@ def test_points_are_declared_for_every_check_once_and_reward_the_stretching_ones
     names = sorted(name for name in check.__all__ if name.startswith("ex"))
     assert sorted(check.POINTS) == names
     assert set(check.POINTS.values()) == {1, 2, 3}
-    stretch = ["ex01_5", "ex02_4", "ex03_4", "ex04_5", "ex05_3", "ex06_3"]
+    stretch = ["ex01_5", "ex02_4", "ex03_4", "ex04_5", "ex05_4", "ex06_4", "ex08_3"]
     assert [name for name, points in check.POINTS.items() if points == 3] == stretch
-    assert sum(check.POINTS.values()) == 46
+    assert sum(check.POINTS.values()) == 56
 
 
 def test_a_verdict_is_frozen_and_short_and_a_notebook_shows_only_the_printed_line(capsys):
@@ -1017,23 +1061,138 @@ def test_a_differently_seeded_shuffle_gets_the_seeding_hint(capsys):
     fails_with(text, "generator=torch.Generator().manual_seed(seed)")
 
 
-def test_a_velocity_that_does_not_carry_over_is_named(capsys):
-    text = feedback(capsys, check.ex05_3, lambda *args: momentum_loop(*args, keep_velocity=False))
-    fails_with(text, "plain gradient descent", "carry over")
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (
+            lambda *a: noise_floor(*a, batch_power=0.5),
+            "shrinks as 1/sqrt(B), but the floor follows",
+        ),
+        (lambda *a: noise_floor(*a, batch_power=0.0), "divide by the batch size"),
+        (lambda *a: noise_floor(*a, batch_power=2.0), "s^2 / B, not s^2 / B^2"),
+        (lambda *a: noise_floor(*a, small_lr=True), "the small-lr approximation"),
+        (lambda *a: 2 / a[2] * noise_floor(*a), "the squared distance"),
+        (lambda *a: 2 * noise_floor(*a), "a factor 1/2"),
+    ],
+    ids=["sqrt_B", "no_B", "B_squared", "small_lr", "e_squared", "no_half"],
+)
+def test_each_slip_in_the_noise_floor_gets_its_hint(capsys, answer, hint):
+    text = feedback(capsys, check.ex05_3, answer)
+    fails_with(text, "your floor is", hint)
 
 
-def test_a_dampened_velocity_is_named(capsys):
-    text = feedback(
-        capsys, check.ex05_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m)
-    )
-    fails_with(text, "without a (1 - momentum) factor")
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (
+            lambda opt, n: torch.optim.lr_scheduler.StepLR(opt, step_size=10 * n, gamma=0.1),
+            "your lr is still 0.1 at the last step",
+        ),
+        (lambda opt, n: cosine(opt, n, T_max=2), "falls and then rises again"),
+        (
+            lambda opt, n: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.8),
+            "almost 0 after",
+        ),
+        (lambda opt, n: torch.optim.SGD([torch.zeros(1)], lr=0.1), "should return a scheduler"),
+        (lambda opt, n: cosine(torch.optim.SGD([torch.zeros(1)], lr=0.1), n), "not from a new one"),
+    ],
+    ids=["never_decays", "t_max_in_epochs", "decays_too_early", "no_scheduler", "own_optimizer"],
+)
+def test_a_schedule_that_does_not_get_below_the_floor_gets_its_hint(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex05_4, answer), hint)
+
+
+def test_a_step_decay_and_a_warmup_then_cosine_both_pass(capsys):
+    def warmup_cosine(opt, n):
+        warmup = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=20)
+        return torch.optim.lr_scheduler.SequentialLR(
+            opt, [warmup, cosine(opt, n, T_max=n - 20)], milestones=[20]
+        )
+
+    step = lambda opt, n: torch.optim.lr_scheduler.StepLR(opt, step_size=n // 4, gamma=0.3)  # noqa: E731
+    for answer in (warmup_cosine, step):
+        assert passes(feedback(capsys, check.ex05_4, answer))
+
+
+def test_a_schedule_that_raises_the_lr_until_it_diverges_is_named(capsys):
+    def rising(opt, n):
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.05**step)
+
+    fails_with(feedback(capsys, check.ex05_4, rising), "diverged", "at or below the optimizer's lr")
 
 
 # ---------------------------------------------------------------- lesson 06
 
 
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda X: best_lr(X, bias=False), "append a column of ones"),
+        (lambda X: best_lr(X, factor=1.0), "a square's second derivative has a 2"),
+        (lambda X: best_lr(X, factor=2.0 * len(X)), "a mean over the n samples"),
+        (lambda X: best_lr(X, bound=True), "the largest lr that still converges"),
+        (lambda X: best_lr(X) / 2, "exactly half"),
+    ],
+    ids=["no_bias", "no_factor_2", "no_1_over_n", "the_bound", "half"],
+)
+def test_each_slip_in_the_best_learning_rate_gets_its_hint(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex06_1, answer), "the best constant lr is", hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda *a: fit_predict(*a, transform_new=False), "went into the model raw"),
+        (lambda *a: fit_predict(*a, stats="new"), "with their own mean and std"),
+        (lambda *a: fit_predict(*a, stats="all"), "compute them on X_train alone"),
+    ],
+    ids=["new_not_transformed", "new_own_statistics", "all_data_statistics"],
+)
+def test_each_standardization_mistake_gets_its_hint(capsys, answer, hint):
+    fails_with(feedback(capsys, check.ex06_2, answer), "predictions for 6 new inputs", hint)
+
+
+def test_the_n_minus_1_standard_deviation_of_torch_is_named(capsys):
+    def ddof_1(X_train, y_train, X_new, lr, num_epochs):
+        mean, std = X_train.mean(axis=0), torch.from_numpy(X_train).std(dim=0).numpy()
+        h = train_numpy((X_train - mean) / std, y_train, lr, num_epochs, b0=0.0)
+        return forward((X_new - mean) / std, h.w_final, h.b_final)
+
+    fails_with(feedback(capsys, check.ex06_2, ddof_1), "divides by n - 1")
+
+
+def test_a_velocity_that_does_not_carry_over_is_named(capsys):
+    text = feedback(capsys, check.ex06_3, lambda *args: momentum_loop(*args, keep_velocity=False))
+    fails_with(text, "plain gradient descent", "carry over")
+
+
+def test_a_dampened_velocity_is_named(capsys):
+    text = feedback(
+        capsys, check.ex06_3, lambda X, y, lr, m, n: momentum_loop(X, y, lr, m, n, dampening=m)
+    )
+    fails_with(text, "without a (1 - momentum) factor")
+
+
+def test_adam_without_bias_correction_is_named_on_its_first_step(capsys):
+    text = feedback(capsys, check.ex06_4, lambda *a: adam_step(*a, correct=False))
+    fails_with(text, "Step 1 from w", "3.16 times too large")
+
+
+def test_adam_that_keeps_its_old_running_means_is_named(capsys):
+    text = feedback(capsys, check.ex06_4, lambda *a: adam_step(*a, new_state=False))
+    fails_with(text, "After 25 steps", "return the new m and s too")
+
+
+def test_adam_returning_only_the_parameters_is_named(capsys):
+    text = feedback(capsys, check.ex06_4, lambda *a: adam_step(*a)[0])
+    fails_with(text, "should return three arrays, (w, m, s)")
+
+
+# ---------------------------------------------------------------- lesson 08
+
+
 def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
-    text = feedback(capsys, check.ex06_1, lambda *args: shard_mean(*args, combine=np.sum))
+    text = feedback(capsys, check.ex08_1, lambda *args: shard_mean(*args, combine=np.sum))
     fails_with(text, "3 times too large, and 3 is the number of workers", "divide by world_size")
 
 
@@ -1050,14 +1209,14 @@ def test_summing_the_shard_gradients_is_k_times_too_large(capsys):
     ids=["plain_mean", "no_division", "by_shards"],
 )
 def test_a_wrong_combination_of_unequal_shards_gets_its_hint(capsys, answer, hint):
-    fails_with(feedback(capsys, check.ex06_2, answer), hint)
+    fails_with(feedback(capsys, check.ex08_2, answer), hint)
 
 
 def test_summed_worker_gradients_are_named_as_k_times_larger_steps(capsys):
-    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, average=False))
+    text = feedback(capsys, check.ex08_3, lambda *args: data_parallel(*args, average=False))
     fails_with(text, "4 times too large", "all_reduce sums")
 
 
 def test_one_worker_alone_is_named(capsys):
-    text = feedback(capsys, check.ex06_3, lambda *args: data_parallel(*args, workers=1))
+    text = feedback(capsys, check.ex08_3, lambda *args: data_parallel(*args, workers=1))
     fails_with(text, "worker 0 alone")

@@ -1,9 +1,12 @@
-"""Data helpers: the toy problem and reproducible synthetic data."""
+"""Data helpers: the toy problem, reproducible synthetic data, and standardized inputs."""
+
+import re
 
 import numpy as np
 import pytest
 
 from gdlessons import make_linear_data, toy_data
+from gdlessons.data import standardize
 
 
 def test_toy_data_is_the_classic_float32_problem_and_a_fresh_copy():
@@ -45,3 +48,26 @@ def test_make_linear_data_follows_the_model():
 def test_make_linear_data_rejects_bad_arguments_by_name(kwargs, error, words):
     with pytest.raises(error, match=words):
         make_linear_data(**kwargs)
+
+
+def test_standardize_uses_the_training_statistics_per_feature():
+    X_train = np.array([[1.0, 10.0], [3.0, 20.0], [5.0, 30.0]])
+    Z = standardize(X_train)
+    assert np.allclose(Z.mean(axis=0), 0) and np.allclose(Z.std(axis=0), 1)
+    X_new = np.array([[7.0, 10.0]])  # one new input: the training mean and std, never its own
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    assert np.allclose(standardize(X_new, X_train=X_train), (X_new - mean) / std)
+    assert standardize(np.array([5.0]), X_train=np.array([1.0, 2.0, 3.0, 4.0])).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("X", "X_train", "words"),
+    [
+        (np.ones((3, 2)), None, "constant (standard deviation 0)"),
+        (np.ones((3, 2)), np.ones((3, 3)) * [[1], [2], [3]], "the same features"),
+    ],
+    ids=["constant_feature", "other_features"],
+)
+def test_standardize_refuses_what_it_cannot_do_with_a_message(X, X_train, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        standardize(X, X_train=X_train)

@@ -103,15 +103,17 @@ def test_two_processes_full_batch_match_one_process_gradient_descent(tmp_path):
     assert re.fullmatch(f"{lines}after 20 epochs: {loss}{last}", out), out
 
 
-def global_batch_sgd(X, y, lr, num_epochs, batch_size, world_size, seed):
+def global_batch_sgd(X, y, lr, num_epochs, batch_size, world_size, seed, warmup_steps=0):
     """One process, the batches of all ranks together: step k uses every rank's k-th batch.
 
     DistributedSampler(shuffle=True) orders epoch e by torch.randperm(n) from a generator seeded
     with seed + e, and rank r takes every world_size-th index from r (torch/utils/data/distributed.py).
+    A warmup ramps the lr of step k linearly from lr / world_size to lr over warmup_steps steps.
     """
     X, y = torch.from_numpy(X), torch.from_numpy(y)
     n, shard = len(X), len(X) // world_size
     w, b = torch.zeros(2, requires_grad=True), torch.zeros((), requires_grad=True)
+    step = 0
     for epoch in range(num_epochs):
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
         ranks = [order[r::world_size] for r in range(world_size)]
@@ -119,10 +121,13 @@ def global_batch_sgd(X, y, lr, num_epochs, batch_size, world_size, seed):
             batch = [i for indices in ranks for i in indices[k : k + batch_size]]
             loss = ((X[batch] @ w + b - y[batch]) ** 2).mean()
             loss.backward()
+            ramp = min(step, warmup_steps) / warmup_steps if warmup_steps else 1.0
+            step_lr = lr * (1 / world_size + (1 - 1 / world_size) * ramp)
             with torch.no_grad():
                 for p in (w, b):
-                    p -= lr * p.grad
+                    p -= step_lr * p.grad
                     p.grad = None
+            step += 1
     return w.detach().numpy(), b.item()
 
 
@@ -141,13 +146,19 @@ def test_mean_of_equal_local_batch_gradients_is_the_global_batch_gradient():
 
 
 def test_two_processes_with_mini_batches_match_one_process_on_the_global_batches(tmp_path):
-    # 32 samples per rank in local batches of 12: 12, 12 and a last batch of 8, equal on each rank
+    # 32 samples per rank in local batches of 12: 12, 12 and a last batch of 8, equal on each rank;
+    # the lr ramps from 0.025 to 0.05 over the first 4 steps (the linear scaling rule's warmup)
     args = ["--num-samples", "64", "--num-epochs", "5", "--lr", "0.05", "--batch-size", "12"]
-    _, result = run_ok(tmp_path, *args, "--seed", "3")
+    _, result = run_ok(tmp_path, *args, "--seed", "3", "--warmup-steps", "4")
     X, y = make_linear_data(64, **{**DATA, "seed": 3})
-    w, b = global_batch_sgd(X, y, lr=0.05, num_epochs=5, batch_size=12, world_size=2, seed=3)
+    w, b = global_batch_sgd(X, y, 0.05, 5, batch_size=12, world_size=2, seed=3, warmup_steps=4)
     np.testing.assert_allclose(result["w"], w, rtol=0, atol=1e-5)
     assert result["b"] == pytest.approx(b, abs=1e-5)
+    no_warmup = global_batch_sgd(X, y, 0.05, 5, batch_size=12, world_size=2, seed=3)
+    assert abs(result["b"] - no_warmup[1]) > 1e-4  # the warmup changed the run
+    # the loss on all the data at the start of every epoch, and at the end
+    assert len(result["losses"]) == 6 and result["losses"][-1] == result["loss"]
+    assert result["losses"][0] == pytest.approx(float(np.mean(y.astype(np.float64) ** 2)), 1e-5)
     full = train_autograd(X, y, lr=0.05, num_epochs=5, w0=0.0, b0=0.0)  # not the same run
     assert abs(result["b"] - full.b_final) > 1e-2
 
@@ -217,6 +228,7 @@ def test_processes_that_do_not_divide_the_samples_all_exit_with_one_clear_messag
         (["--batch-size", "0"], "--batch-size must be 1 to 32 (samples per process), got 0."),
         (["--batch-size", "33"], "--batch-size must be 1 to 32 (samples per process), got 33."),
         (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+        (["--warmup-steps", "-1"], "--warmup-steps must be 0 (no warmup) or more, got -1."),
         pytest.param(
             ["--backend", "nccl"],
             "--backend nccl needs 2 GPUs here, found fewer: use --backend gloo.",

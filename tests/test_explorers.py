@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from gdlessons import lipschitz_constant, toy_data, train_numpy
+from gdlessons.data import standardize
 from gdlessons.explorers import DIGITS, lr_explorer, lr_grid, optimizer_explorer, regime
 from gdlessons.modules import LinearRegression, train_minibatch
 
@@ -100,18 +101,24 @@ def test_the_lesson_run_at_lr_0_01_and_10_epochs_ends_at_w_1_606(lr_spec):
     )
 
 
-def run_of(o, lr, beta, epochs):
+def run_of(o, lr, beta, epochs, standardized=False):
     model = LinearRegression(num_features=1).double()  # the explorer's runs are float64
     with torch.no_grad():
         model.b.fill_(3.0)
     make = torch.optim.Adam if o == 2 else torch.optim.SGD
     optimizer = make(model.parameters(), lr=lr, **({"momentum": beta} if o == 1 else {}))
-    return train_minibatch(model, optimizer, X, y, epochs)
+    return train_minibatch(model, optimizer, standardize(X) if standardized else X, y, epochs)
+
+
+def raw(rows):
+    """The rows of the runs on raw x (the switch "standardize x" off)."""
+    return [r for r in rows if r["z"] == 0]
 
 
 def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_spec):
-    rows, info = table(opt_spec, "o,i,j,k,w,b"), table(opt_spec, "o,i,j,text")
-    assert len(info) == 3 + 3 * 2 + 3  # SGD and Adam: an lr each; momentum: an lr and a beta each
+    rows, info = raw(table(opt_spec, "z,o,i,j,k,w,b")), raw(table(opt_spec, "z,o,i,j,text"))
+    # SGD and Adam: an lr each; momentum: an lr and a beta each; the least-squares line
+    assert len(info) == 3 + 3 * 2 + 3 + 1
     for o, i, j in [(0, 1, 0), (0, 2, 0), (1, 0, 1), (1, 1, 0), (2, 2, 0)]:
         lr, beta = (0.1, 0.02, 0.3)[o] * 2.0 ** (i - 1), (0.0, 0.9)[j]
         path = sorted(
@@ -130,7 +137,7 @@ def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_
 def test_a_run_that_overflows_keeps_its_rows_up_to_the_first_one_past_100():
     # SGD at lr = 0.3 > 2/L: |w| passes 100 at epoch 4 and overflows to inf before epoch 100
     spec = optimizer_explorer(X, y, lrs=(0.3, 0.02, 0.3), steps=1, betas=(0.0,)).to_dict()
-    rows = [r for r in table(spec, "o,i,j,k,w,b") if r["o"] == 0]
+    rows = [r for r in raw(table(spec, "z,o,i,j,k,w,b")) if r["o"] == 0]
     h = run_of(0, 0.3, 0.0, len(rows) - 1)
     assert [r["k"] for r in rows] == list(range(len(rows))) and 2 < len(rows) < 10
     assert np.allclose([r["w"] for r in rows], [*h.w, h.w_final], rtol=RTOL)
@@ -139,10 +146,10 @@ def test_a_run_that_overflows_keeps_its_rows_up_to_the_first_one_past_100():
         > 100
         >= max(abs(rows[-2]["w"]), abs(rows[-2]["b"]))
     )
-    assert "diverges" in [t["text"] for t in table(spec, "o,i,j,text") if t["o"] == 0][0]
+    assert "diverges" in [t["text"] for t in raw(table(spec, "z,o,i,j,text")) if t["o"] == 0][0]
 
 
-def test_optimizer_sliders_default_to_lesson_05s_values(opt_spec):
+def test_optimizer_sliders_default_to_lesson_06s_values(opt_spec):
     p = params(opt_spec)
     assert [p[k]["value"] for k in ("sgd_lr", "momentum_lr", "adam_lr")] == [1, 1, 1]  # the middle
     assert (
@@ -152,6 +159,32 @@ def test_optimizer_sliders_default_to_lesson_05s_values(opt_spec):
         p["beta"]["value"],
     ) == (0.0, 0.9, 0.9, 0.9)
     assert "0.05 · 0.1 · 0.2" in p["sgd_lr"]["bind"]["name"]
+
+
+def test_the_standardize_switch_shows_the_same_optimizers_on_standardized_x(opt_spec):
+    p = params(opt_spec)
+    assert p["standardize"]["value"] is False and p["standardize"]["bind"]["input"] == "checkbox"
+    rows = [r for r in table(opt_spec, "z,o,i,j,k,w,b") if r["z"] == 1]
+    for o, i, j in [(0, 2, 0), (1, 1, 1), (2, 0, 0)]:
+        lr, beta = (0.1, 0.02, 0.3)[o] * 2.0 ** (i - 1), (0.0, 0.9)[j]
+        path = sorted(
+            (r for r in rows if (r["o"], r["i"], r["j"] or 0) == (o, i, j)), key=lambda r: r["k"]
+        )
+        h = run_of(o, lr, beta, len(path), standardized=True)
+        assert len(path) == 21  # standardized, even SGD at lr = 0.2 converges (2/L = 1)
+        assert np.allclose([r["w"] for r in path], h.w, rtol=RTOL, atol=1e-9)
+        assert np.allclose([r["b"] for r in path], h.b, rtol=RTOL, atol=1e-9)
+
+
+def test_the_least_squares_point_follows_the_switch(opt_spec):
+    lines = [t["text"] for t in table(opt_spec, "z,o,i,j,text") if t["o"] == 3]
+    # raw x: y = 2x; standardized x = (x - 2.5) / 1.118: the same line is w = 2.236, b = 5
+    assert lines == [
+        "◆ least squares: w = 2.000, b = 0.000",
+        "◆ least squares: w = 2.236, b = 5.000",
+    ]
+    diamonds = table(opt_spec, "z,w,b")
+    assert [(d["w"], d["b"]) for d in diamonds] == [(2.0, 0.0), (2.236, 5.0)]
 
 
 def test_output_is_the_vegalite_spec_with_a_text_description_whatever_the_renderer():

@@ -167,3 +167,55 @@ def test_training_refuses_a_model_whose_features_do_not_match_X():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match=r"model has 2 weights but X has 1 feature"):
         train_minibatch(model, optimizer, np.ones(4), np.ones(4), num_epochs=1)
+
+
+def test_a_scheduler_steps_after_every_optimizer_step_and_sets_each_steps_lr():
+    X, y = lesson_data(40)
+    model, optimizer = sgd_model(2, lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
+    h = train_minibatch(model, optimizer, X, y, 3, batch_size=8, scheduler=scheduler)
+    assert scheduler.last_epoch == 15 and optimizer.param_groups[0]["lr"] == 0.1 * 0.5**3
+    assert h.lr == 0.1  # the history keeps the lr the run started from
+    # the same run by hand: step k at lr 0.1 * 0.5 ** (k // 5)
+    ref, ref_optimizer = sgd_model(2, lr=0.1)
+    loader = DataLoader(
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        batch_size=8,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
+    step = 0
+    for _ in range(3):
+        for X_batch, y_batch in loader:
+            ref_optimizer.param_groups[0]["lr"] = 0.1 * 0.5 ** (step // 5)
+            loss = torch.nn.MSELoss()(ref(X_batch), y_batch)
+            ref_optimizer.zero_grad()
+            loss.backward()
+            ref_optimizer.step()
+            step += 1
+    assert np.allclose(h.w_final, ref.w.detach().numpy()) and np.isclose(h.b_final, ref.b.item())
+
+
+def test_a_decaying_schedule_gets_below_the_constant_lr_noise_floor():
+    X, y = lesson_data(200)
+    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
+    J_min = np.mean((A @ least_squares(X, y) - y) ** 2)
+    ends = {}
+    for name in ("constant", "cosine"):
+        model, optimizer = sgd_model(2, lr=0.1)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=400)
+        scheduler = cosine if name == "cosine" else None
+        h = train_minibatch(
+            model, optimizer, X, y, 2, batch_size=1, record_every=10, scheduler=scheduler
+        )
+        ends[name] = np.mean(h.loss[-5:] - J_min)
+    assert ends["cosine"] < ends["constant"] / 10
+
+
+def test_a_scheduler_of_another_optimizer_is_refused():
+    X, y = lesson_data(20)
+    model, optimizer = sgd_model(2, lr=0.1)
+    other = torch.optim.SGD([torch.zeros(1)], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(other, step_size=1)
+    with pytest.raises(ValueError, match="scheduler belongs to another optimizer"):
+        train_minibatch(model, optimizer, X, y, 1, scheduler=scheduler)

@@ -12,7 +12,7 @@ there. Screenshots go to --shots.
 
     python -m tools.check_explorers                 # the built lesson pages and decks (+ --lab)
     python -m tools.check_explorers --html build/html/01_numpy_gradient_descent.html \\
-        --html build/html/05_modules_batches_optimizers.html \\
+        --html build/html/06_conditioning_optimizers.html \\
         --slides build/slides/01_numpy_gradient_descent.slides.html   # pages built by make html slides
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
+from gdlessons.data import standardize
 from gdlessons.explorers import DIGITS, _format_w, lr_grid, regime
 from tools.browser import CHROMIUM, launch
 from tools.check_render import SETTLE_JS
@@ -36,9 +37,16 @@ from tools.vega_bundle import VEGALITE_MIME, needs_vega
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Slider positions: (lr step, epochs) and (SGD lr step, momentum lr step, beta, Adam lr step).
+# Slider positions: (lr step, epochs) and (SGD lr step, momentum lr step, beta, Adam lr step,
+# standardize x).
 LR_MOVES = [(18, 10), (33, 3), (39, 12), (40, 50), (0, 1)]  # 39, 40: lr > 2/L, diverging
-OPT_MOVES = [(2, 2, 0.9, 2), (4, 1, 0.3, 0), (0, 4, 0.6, 4), (3, 0, 0.0, 1)]  # SGD 0.2, 0.4 diverge
+OPT_MOVES = [  # raw x: SGD at 0.2 and 0.4 diverges; standardized x: it converges
+    (2, 2, 0.9, 2, False),
+    (4, 1, 0.3, 0, False),
+    (4, 4, 0.6, 4, True),
+    (0, 0, 0.0, 1, True),
+    (3, 0, 0.0, 1, False),
+]
 # The marks of gdlessons.explorers, as Vega-Lite names them.
 MARKS = {
     "path": "lr_path_layer_1_layer_0_marks",
@@ -55,8 +63,8 @@ SCENE_JS = """([el, name]) => { const out = [];
   walk(el.gdView.scenegraph().root); return out; }"""
 
 
-def optimizer_run(o: int, lr: float, beta: float, epochs: int):
-    """Lesson 05's run: LinearRegression from (w, b) = (0, 3), full batch, `epochs` rows."""
+def optimizer_run(o: int, lr: float, beta: float, epochs: int, standardized: bool = False):
+    """Lesson 06's run: LinearRegression from (w, b) = (0, 3), full batch, `epochs` rows."""
     import torch
 
     from gdlessons.modules import LinearRegression, train_minibatch
@@ -67,7 +75,7 @@ def optimizer_run(o: int, lr: float, beta: float, epochs: int):
         model.b.fill_(3.0)
     make = torch.optim.Adam if o == 2 else torch.optim.SGD
     optimizer = make(model.parameters(), lr=lr, **({"momentum": beta} if o == 1 else {}))
-    return train_minibatch(model, optimizer, X, y, epochs)
+    return train_minibatch(model, optimizer, standardize(X) if standardized else X, y, epochs)
 
 
 def close(a, b) -> bool:
@@ -87,6 +95,18 @@ def set_slider(page: Page, el, name: str, value: float, step: float = 1.0) -> No
     page.wait_for_function(
         "([el, n, v]) => Math.abs(el.gdView.signal(n) - v) < 1e-9",
         arg=[el.element_handle(), name, value],
+    )
+    el.evaluate("el => el.gdView.runAsync().then(() => true)")
+
+
+def set_checkbox(page: Page, el, name: str, value: bool) -> None:
+    """Tick or untick one checkbox as a keyboard user would: focus it, Space when it differs."""
+    box = el.locator(f"input[name='{name}']")
+    box.focus()
+    if box.is_checked() != value:
+        page.keyboard.press(" ")
+    page.wait_for_function(
+        "([el, n, v]) => el.gdView.signal(n) === v", arg=[el.element_handle(), name, value]
     )
     el.evaluate("el => el.gdView.runAsync().then(() => true)")
 
@@ -130,18 +150,24 @@ def check_lr(page: Page, el, where: str) -> list[str]:
 
 def check_optimizers(page: Page, el, where: str) -> list[str]:
     problems, lesson = [], (0.1, 0.02, 0.3)
-    for sgd, momentum, beta, adam in OPT_MOVES:
+    for sgd, momentum, beta, adam, standardized in OPT_MOVES:
         set_slider(page, el, "sgd_lr", sgd)
         set_slider(page, el, "momentum_lr", momentum)
         set_slider(page, el, "beta", beta, step=0.3)
         set_slider(page, el, "adam_lr", adam)
+        set_checkbox(page, el, "standardize", standardized)
         drawn, texts = marks(el, MARKS["paths"]), [d["_text"] for d in marks(el, MARKS["runs"])]
+        star = "w = 2.236, b = 5.000" if standardized else "w = 2.000, b = 0.000"
+        if not any(t.startswith("◆ least squares") and star in t for t in texts):
+            problems.append(f"{where}, standardize = {standardized}: no {star!r} in {texts}")
         for o, i in enumerate((sgd, momentum, adam)):
             lr = lesson[o] * 2.0 ** (i - 2)
-            at = f"{where}, optimizer {o}, lr = {lr:.3g}, beta = {beta}"
+            at = f"{where}, optimizer {o}, lr = {lr:.3g}, beta = {beta}, standardize = {standardized}"
             rows = sorted((d for d in drawn if d["o"] == o), key=lambda d: d["k"])
+            if any(d["z"] != standardized for d in rows):
+                problems.append(f"{at}: the drawn path mixes raw and standardized runs")
             try:
-                h = optimizer_run(o, lr, beta, len(rows))
+                h = optimizer_run(o, lr, beta, len(rows), standardized)
                 ok = close([d["w"] for d in rows], h.w) and close([d["b"] for d in rows], h.b)
             except DivergenceError:
                 ok = False

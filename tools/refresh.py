@@ -1,6 +1,6 @@
 """Refresh lessons after an edit: outputs re-executed in place, slide metadata, and their exercises.
 
-    python -m tools.refresh notebooks/05_modules_batches_optimizers.ipynb   (make refresh LESSON=05)
+    python -m tools.refresh notebooks/05_modules_minibatches.ipynb   (make refresh LESSON=05)
 
 For each lesson given: execute it in a fresh kernel and store its outputs (no execution
 timestamps), re-tag its slides, and regenerate its exercise set from its solutions notebook when

@@ -1,4 +1,5 @@
-"""Numbers in: the classic toy problem, synthetic linear data from an explicit seed, and shards."""
+"""Numbers in: the classic toy problem, synthetic linear data from an explicit seed, shards, and
+standardized inputs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from gdlessons._validate import as_array, as_scalar, check_int, check_same_length
 
-__all__ = ["make_linear_data", "shard", "toy_data"]
+__all__ = ["make_linear_data", "shard", "standardize", "toy_data"]
 
 
 def toy_data() -> tuple[np.ndarray, np.ndarray]:
@@ -78,3 +79,33 @@ def check_world_size(world_size: Any, n: int) -> int:
             f"{n}, or drop {n % world_size} sample(s)."
         )
     return world_size
+
+
+def standardize(X: Any, X_train: Any = None) -> np.ndarray:
+    """``X`` minus the training inputs' mean, divided by their standard deviation, in float64.
+
+    The statistics are those of ``X_train``, per feature (default: ``X`` itself, when ``X`` is the
+    training set). New inputs are transformed with the training set's numbers, never their own.
+
+    >>> X_train = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> standardize(X_train).round(3).tolist()
+    [-1.342, -0.447, 0.447, 1.342]
+    >>> standardize(np.array([5.0]), X_train=X_train).round(3).tolist()
+    [2.236]
+    """
+    X = as_array("X", X, ndims=(1, 2)).astype(np.float64)
+    X_train = (
+        X if X_train is None else as_array("X_train", X_train, ndims=(1, 2)).astype(np.float64)
+    )
+    if X.shape[1:] != X_train.shape[1:]:
+        raise ValueError(
+            f"X has shape {X.shape} but X_train has shape {X_train.shape}: they must have the "
+            "same features (columns)."
+        )
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    if np.any(std == 0):
+        raise ValueError(
+            "a feature of X_train is constant (standard deviation 0), so it cannot be "
+            "standardized: drop it, or use more than one distinct training input."
+        )
+    return (X - mean) / std

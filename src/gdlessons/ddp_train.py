@@ -12,6 +12,13 @@ Two machines: run this on both, HOST:PORT an open port on one of them, JOB any n
     torchrun --nnodes=2 --nproc-per-node=2 --rdzv-backend=c10d --rdzv-id=JOB \\
         --rdzv-endpoint=HOST:PORT -m gdlessons.ddp_train --num-samples 1000 --num-epochs 50 --lr 0.1
 
+With K processes and ``--batch-size B`` the steps are those of one process with batches of K*B.
+The linear scaling rule multiplies lr by K; ``--warmup-steps N`` ramps the lr linearly from
+lr/K (what one process would use) up to lr over the first N steps:
+
+    torchrun --standalone --nproc-per-node=4 -m gdlessons.ddp_train --num-samples 1000 \\
+        --num-epochs 3 --batch-size 8 --lr 0.2 --warmup-steps 10
+
 torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, which ``init_process_group``
 reads, and LOCAL_RANK and LOCAL_WORLD_SIZE, which this script reads to pick and count its GPUs.
 If a rank dies, the others stop with one line each (a collective waits at most ``--timeout`` s);
@@ -48,23 +55,33 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
     model = DistributedDataParallel(LinearRegression(num_features=2).to(device))  # w = b = 0
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    # Warmup: the lr ramps from lr / world_size (one process's lr under the linear scaling rule)
+    # up to lr over --warmup-steps steps; without warmup it is lr from the first step.
+    start = 1 / world_size if args.warmup_steps else 1.0
+    warmup = torch.optim.lr_scheduler.LinearLR(
+        optimizer, start_factor=start, total_iters=max(args.warmup_steps, 1)
+    )
     report_every = args.report_every or max(1, args.num_epochs // 5)
+    losses = []  # the loss on all data at the start of every epoch, and at the end
 
     def loss_on_all_data() -> float:
         with torch.no_grad():  # model.module is the plain model: no communication
             return loss_fn(model.module(X), y).item()
 
     for epoch in range(args.num_epochs):
+        losses.append(loss_on_all_data())
         if rank == 0 and epoch % report_every == 0:
-            print(f"epoch {epoch:3d}: loss on all data = {loss_on_all_data():.2e}", flush=True)
+            print(f"epoch {epoch:3d}: loss on all data = {losses[-1]:.2e}", flush=True)
         sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
         for X_batch, y_batch in loader:
             loss = loss_fn(model(X_batch), y_batch)
             optimizer.zero_grad()
             loss.backward()  # DDP averages the gradients of all ranks here
             optimizer.step()
+            warmup.step()  # once per step; after --warmup-steps steps the lr stays at --lr
 
     w, b, loss = model.module.w.detach().cpu().numpy(), model.module.b.item(), loss_on_all_data()
+    losses.append(loss)
     if rank == 0:
         print(f"after {args.num_epochs} epochs: loss on all data = {loss:.2e}")
         print(f"w = {w.round(4)}, b = {b:.4f}", flush=True)
@@ -74,6 +91,7 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
         "w": w.tolist(),
         "b": b,
         "loss": loss,
+        "losses": losses,
         "world_size": world_size,
         "batch_size": batch_size,
     }
@@ -91,6 +109,8 @@ def problem_with(args: argparse.Namespace, world_size: int, gpus_needed: int) ->
         return f"--lr must be a positive number such as 0.1, got {args.lr}."
     if args.num_epochs < 1 or (args.report_every is not None and args.report_every < 1):
         return "--num-epochs and --report-every must be at least 1."
+    if args.warmup_steps < 0:
+        return f"--warmup-steps must be 0 (no warmup) or more, got {args.warmup_steps}."
     if args.batch_size is not None and not 1 <= args.batch_size <= shard:
         return f"--batch-size must be 1 to {shard} (samples per process), got {args.batch_size}."
     if not (math.isfinite(args.timeout) and args.timeout > 0):
@@ -111,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the shuffles")
     p.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto")
     p.add_argument("--report-every", type=int, help="epochs between printed losses")
+    p.add_argument(
+        "--warmup-steps", type=int, default=0, help="steps to ramp the lr from lr/K up to lr"
+    )
     args = p.parse_args(argv)
     if "WORLD_SIZE" not in os.environ:
         p.error("start it with torchrun, e.g. torchrun --standalone --nproc-per-node=2 -m ...")

@@ -22,12 +22,20 @@ from typing import Any
 import altair as alt
 import numpy as np
 
+from gdlessons.data import standardize
 from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
 from gdlessons.plots import loss_surface, span
 from gdlessons.train import train_numpy
 
-__all__ = ["DIGITS", "Explorer", "lr_explorer", "lr_grid", "optimizer_explorer", "regime"]
+__all__ = [
+    "DIGITS",
+    "Explorer",
+    "lr_explorer",
+    "lr_grid",
+    "optimizer_explorer",
+    "regime",
+]
 
 COLORS = ["#D55E00", "#009E73", "#CC79A7"]  # Okabe-Ito, as the static figures' runs
 LOOK = {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}}
@@ -217,50 +225,68 @@ def optimizer_explorer(
 ) -> Explorer:
     """SGD, SGD + momentum and Adam on J(w, b) (``train_minibatch``, full batch) from ``start``.
 
-    Each lr slider has ``steps`` values x2 apart around lesson 05's ``lrs``; momentum's beta slider
-    runs over the equally spaced ``betas``. The contours are those of ``plot_loss_contour``.
+    Each lr slider has ``steps`` values x2 apart around lesson 06's ``lrs``; momentum's beta slider
+    runs over the equally spaced ``betas``. A "standardize x" switch shows the same runs on the
+    standardized inputs (``gdlessons.data.standardize``), whose valley J(w, b) is a round bowl. The contours
+    are those of ``plot_loss_contour``.
     """
     import contourpy
     import torch
 
     names, grid = ["SGD", "SGD + momentum", "Adam"], 2.0 ** (np.arange(steps) - steps // 2)
+    inputs = [np.asarray(X, dtype=np.float64), standardize(X)]  # z = 0: raw x, z = 1: standardized
+    y = np.asarray(y, dtype=np.float64)
     rows, info, gap = [], [], (betas[-1] - betas[0]) / max(len(betas) - 1, 1) or 1.0
-    for o, i, j in [(o, i, j) for o in range(3) for i in range(steps) for j in range(len(betas))]:
-        if o == 1 or j == 0:  # beta is momentum's only
-            a, m = lrs[o] * grid[i], betas[j] * (o == 1)
-            make = (
-                partial(torch.optim.SGD, lr=a, momentum=m)
-                if o < 2
-                else partial(torch.optim.Adam, lr=a)
-            )
-            path = _path(X, y, start, num_epochs, make)
-            rows += [(o, i, j, *row) for row in path]
-            k, w, b = path[-1]
-            end = f"w = {w:.3f}, b = {b:.3f} after {k} epochs" if k == num_epochs else "diverges"
-            info.append((o, i, j, f"{names[o]}{f' {m:g}' * (o == 1)}, lr = {a:.3g}: {end}"))
-    A = np.column_stack([X, np.ones_like(X)])
-    w_star, b_star = np.linalg.lstsq(A, y, rcond=None)[0].round(6) + 0.0  # no -0.000
-    shown = np.array([r[4:] for r in rows if r[1] == steps // 2 and r[2] in (0, len(betas) - 1)])
-    (w0, w1), (b0, b1) = span(np.r_[w_star, shown[:, 0]]), span(np.r_[b_star, shown[:, 1]])
+    stars = []
+    for z, X_z in enumerate(inputs):
+        for o, i, j in [
+            (o, i, j) for o in range(3) for i in range(steps) for j in range(len(betas))
+        ]:
+            if o == 1 or j == 0:  # beta is momentum's only
+                a, m = lrs[o] * grid[i], betas[j] * (o == 1)
+                make = (
+                    partial(torch.optim.SGD, lr=a, momentum=m)
+                    if o < 2
+                    else partial(torch.optim.Adam, lr=a)
+                )
+                path = _path(X_z, y, start, num_epochs, make)
+                rows += [(z, o, i, j, *row) for row in path]
+                k, w, b = path[-1]
+                end = (
+                    f"w = {w:.3f}, b = {b:.3f} after {k} epochs" if k == num_epochs else "diverges"
+                )
+                info.append((z, o, i, j, f"{names[o]}{f' {m:g}' * (o == 1)}, lr = {a:.3g}: {end}"))
+        A = np.column_stack([X_z, np.ones_like(X_z)])
+        stars.append(np.linalg.lstsq(A, y, rcond=None)[0].round(6) + 0.0)  # no -0.000
+        info.append((z, 3, 0, 0, f"◆ least squares: w = {stars[z][0]:.3f}, b = {stars[z][1]:.3f}"))
+    middle = [r[5:] for r in rows if r[2] == steps // 2 and r[3] in (0, len(betas) - 1)]
+    shown = np.array([*middle, *stars])
+    (w0, w1), (b0, b1) = span(shown[:, 0]), span(shown[:, 1])
     W, B = np.meshgrid(np.linspace(w0, w1, 120), np.linspace(b0, b1, 120))
-    J, J_star = loss_surface(X, y, W, B), max(float(loss_surface(X, y, w_star, b_star)), 0.0)
-    levels = J_star + np.geomspace((J.max() - J_star) * 1e-4, J.max() - J_star, 13)
-    contours = contourpy.contour_generator(W, B, J, line_type="Separate").multi_lines(levels)
-    segments = [(c, points.tolist()) for c, level in enumerate(contours) for points in level]
-    lines = [(c, s, n, *p) for s, (c, ps) in enumerate(segments) for n, p in enumerate(ps)]
+    lines = []
+    for z, X_z in enumerate(inputs):
+        J = loss_surface(X_z, y, W, B)
+        J_star = max(float(loss_surface(X_z, y, *stars[z])), 0.0)
+        levels = J_star + np.geomspace((J.max() - J_star) * 1e-4, J.max() - J_star, 13)
+        contours = contourpy.contour_generator(W, B, J, line_type="Separate").multi_lines(levels)
+        segments = [(c, points.tolist()) for c, level in enumerate(contours) for points in level]
+        lines += [(z, c, s, n, *p) for s, (c, ps) in enumerate(segments) for n, p in enumerate(ps)]
+    now = "datum.z == (standardize ? 1 : 0)"
     pick = f"round((beta - {betas[0]}) / {gap}) == datum.j || datum.o != 1"
-    pick = f"datum.i == [sgd_lr, momentum_lr, adam_lr][datum.o] && ({pick})"
+    pick = (
+        f"{now} && (datum.o == 3 || datum.i == [sgd_lr, momentum_lr, adam_lr][datum.o]) && ({pick})"
+    )
     key = {"field": "optimizer", "type": "nominal", "legend": {"orient": "bottom", "title": None}}
     key |= {"scale": {"domain": names}}  # one legend for colour and dashes, in this order
     valley = alt.layer(
-        _data("c,s,n,w,b", lines)
+        _data("z,c,s,n,w,b", lines, now)
         .mark_line(strokeWidth=1.2, clip=True)
         .encode(
             detail="s:N",
             order="n:Q",
             color=alt.Color("c:Q", scale={"scheme": "cividis", "domain": [0, 16]}, legend=None),
         ),
-        _data("o,i,j,k,w,b", rows, pick)
+        _data("z,o,i,j,k,w,b", rows, pick)
         .transform_calculate(optimizer=f"{names}[datum.o]")
         .mark_line(strokeWidth=2.5, clip=True)
         .encode(
@@ -268,14 +294,18 @@ def optimizer_explorer(
             strokeDash=key | {"legend": None},
             order="k:Q",
         ),
-        _data("w,b", [(w_star, b_star)]).mark_point(shape="diamond", size=300, color="black"),
+        _data("z,w,b", [(z, w, b) for z, (w, b) in enumerate(stars)], now).mark_point(
+            shape="diamond", size=300, color="black"
+        ),
     ).encode(
         alt.X("w:Q", title="weight w", scale={"domain": _rounded(w0, w1)}),
         alt.Y("b:Q", title="bias b", scale={"domain": _rounded(b0, b1)}),
     )
-    color = alt.Color("o:N", scale={"range": COLORS}, legend=None)
+    color = alt.Color(
+        "o:N", scale={"domain": [0, 1, 2, 3], "range": [*COLORS, "black"]}, legend=None
+    )
     text = (
-        _data("o,i,j,text", info, pick)
+        _data("z,o,i,j,text", info, pick)
         .mark_text()
         .encode(x=alt.value(0), y=alt.Y("o:O", axis=None), text="text:N", color=color)
     )
@@ -284,16 +314,21 @@ def optimizer_explorer(
         _slider(f"{key}_lr", steps // 2, steps - 1, f"{name} lr: step ({v}) ")
         for key, name, v in zip(["sgd", "momentum", "adam"], names, values)
     ]
-    title = f"Loss J(w, b) from (w, b) = {start}; ◆ least squares ({w_star:.3f}, {b_star:.3f})"
+    switch = alt.param(
+        name="standardize", value=False, bind=alt.binding_checkbox(name="standardize x ")
+    )
+    title = f"Loss J(w, b) from (w, b) = {start}, raw or standardized x"
     charts = [
-        text.properties(width=600, height=60, view={"stroke": None}, name="opt_text"),
+        text.properties(width=600, height=80, view={"stroke": None}, name="opt_text"),
         valley.properties(width=600, height=270, name="opt_paths", title=title),
     ]
     return _explorer(
         charts,
         f"Optimizer explorer: SGD, SGD + momentum and Adam on the valley J(w, b) from (w, b) = "
-        f"{start}, {num_epochs} epochs; a slider for each lr and for momentum's beta.",
+        f"{start}, {num_epochs} epochs; a slider for each lr and for momentum's beta, and a "
+        "switch that standardizes x.",
         *sliders[:2],
         _slider("beta", betas[-1], betas[-1], "momentum β ", betas[0], gap),
         sliders[2],
+        switch,
     )

@@ -3,7 +3,8 @@
 ``LinearRegression`` is the model of every lesson, ``y_hat = X w + b``, written as an ``nn.Module``.
 ``train_minibatch(model, optimizer, X, y, num_epochs, batch_size=...)`` is lesson 05's loop: a
 ``DataLoader`` deals out shuffled mini-batches from a seeded ``torch.Generator``, and each batch
-takes one ``zero_grad / backward / step``. The model and the optimizer are made by the caller, in
+takes one ``zero_grad / backward / step`` (and ``scheduler.step()``, when a learning-rate schedule
+is given). The model and the optimizer are made by the caller, in
 the cell that compares them; the function returns a ``History`` like the other trainers, with the
 loss measured on *all* the training data, so runs with different batch sizes can be compared.
 
@@ -61,6 +62,7 @@ def train_minibatch(
     batch_size: int | None = None,
     seed: int = 0,
     record_every: int | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> History:
     """Train ``model`` with ``optimizer`` on mini-batches from a ``DataLoader``; return a History.
 
@@ -70,6 +72,8 @@ def train_minibatch(
       seeded with ``seed`` (the global random generator is not touched).
     - ``record_every``: a History row every this many steps; ``None``: once per epoch, so row k is
       the start of epoch k, as for the other trainers.
+    - ``scheduler``: a ``torch.optim.lr_scheduler`` of ``optimizer``, stepped after every
+      optimizer step (so its step counts are optimizer steps, not epochs).
 
     Row k holds the parameters and the loss on *all* of ``X`` at exactly those parameters.
 
@@ -97,7 +101,12 @@ def train_minibatch(
     w = next(model.parameters())  # the data goes where the model is, in the model's dtype
     X_all = torch.as_tensor(X_np.reshape(n, -1), dtype=w.dtype, device=w.device)
     y_all = torch.as_tensor(y_np, dtype=w.dtype, device=w.device)
-    lr = optimizer.param_groups[0]["lr"]
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError(
+            "the scheduler belongs to another optimizer: make it from this one, e.g. "
+            "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_steps)."
+        )
+    lr = optimizer.param_groups[0].get("initial_lr", optimizer.param_groups[0]["lr"])
     rows = math.ceil(num_epochs * steps_per_epoch / every)
     record = Recorder(X_np, lr, rows, bias=model.b is not None)
     loss_fn = nn.MSELoss()
@@ -118,5 +127,7 @@ def train_minibatch(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             step += 1
     return record.finish(model.w, model.b)

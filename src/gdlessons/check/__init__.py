@@ -15,7 +15,7 @@ earned out of ``POINTS[name]``. A notebook shows nothing more for it than the pr
 bug in a check itself raises, so that CI (which executes the exercise notebooks) still fails on a
 real error.
 
-One module per lesson (``lesson01`` … ``lesson06``) holds that lesson's checks; ``core`` holds
+One module per lesson (``lesson01`` … ``lesson08``) holds that lesson's checks; ``core`` holds
 what they share.
 
 >>> import numpy as np
@@ -30,8 +30,9 @@ from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5
 from gdlessons.check.lesson02 import ex02_1, ex02_2, ex02_3, ex02_4
 from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
 from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
-from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3
-from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3
+from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4
+from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4
+from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3
 
 __all__ = [
     "POINTS",
@@ -57,7 +58,12 @@ __all__ = [
     "ex05_1",
     "ex05_2",
     "ex05_3",
+    "ex05_4",
     "ex06_1",
     "ex06_2",
     "ex06_3",
+    "ex06_4",
+    "ex08_1",
+    "ex08_2",
+    "ex08_3",
 ]

@@ -1,4 +1,4 @@
-"""Checks of lesson 05: modules, mini-batches, optimizers.
+"""Checks of lesson 05: modules, mini-batches, the noise floor and learning-rate schedules.
 
 >>> from gdlessons.modules import LinearRegression
 >>> verdict = ex05_1(LinearRegression)
@@ -25,12 +25,14 @@ from gdlessons.check.core import (
     fmt,
     function,
     hidden,
+    number,
     tensors,
     w_b,
 )
+from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 
-__all__ = ["ex05_1", "ex05_2", "ex05_3"]
+__all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 
 
 @exercise("5.1", points=1)
@@ -131,7 +133,7 @@ def _check_forward(model: Any, n: int, d: int, seed: int, by_shape: dict) -> Non
         )
 
 
-def _sgd_final(
+def sgd_final(
     X: np.ndarray,
     y: np.ndarray,
     lr: float,
@@ -195,7 +197,7 @@ def ex05_2(my_train_minibatch: Callable[..., Any]) -> str:
     fn = function(my_train_minibatch, name)
     for n, lr, num_epochs, batch_size, seed in [(50, 0.1, 3, 8, 421), (24, 0.05, 2, 5, 422)]:
         X, y = hidden(n, [1.5, -2.0], 0.5, seed)
-        want = _sgd_final(X, y, lr, num_epochs, batch_size=batch_size, seed=seed)
+        want = sgd_final(X, y, lr, num_epochs, batch_size=batch_size, seed=seed)
         got = w_b(call(fn, name, X, y, lr, num_epochs, batch_size, seed), 2, name)
         compare(
             got,
@@ -204,7 +206,7 @@ def ex05_2(my_train_minibatch: Callable[..., Any]) -> str:
             f"seed = {seed}) you end at (w, b) = {fmt(got)}; the right run ends at {fmt(want)}.",
             [
                 (
-                    partial(_sgd_final, X, y, lr, num_epochs),
+                    partial(sgd_final, X, y, lr, num_epochs),
                     (
                         "that is one full-batch step per epoch. Loop over the loader's batches "
                         "inside each epoch: one step per batch."
@@ -229,78 +231,151 @@ def ex05_2(my_train_minibatch: Callable[..., Any]) -> str:
     )
 
 
-def _momentum_run(
-    X: np.ndarray, y: np.ndarray, lr: float, momentum: float, num_epochs: int, variant: str
-) -> np.ndarray:
-    """Full-batch momentum in NumPy with one classic slip.
-
-    'dampened': v = m v + (1 - m) g; 'late': step with the old velocity, then update it.
-    """
-    w, b = np.zeros(X.shape[1]), 0.0
-    vw, vb = np.zeros(X.shape[1]), 0.0
-    for _ in range(num_epochs):
-        dw, db = mse_gradient(X, y, forward(X, w, b))
-        if variant == "late":
-            w, b = w - lr * vw, b - lr * vb
-        scale = 1 - momentum if variant == "dampened" else 1.0
-        vw, vb = momentum * vw + scale * dw, momentum * vb + scale * db
-        if variant != "late":
-            w, b = w - lr * vw, b - lr * vb
-    return np.append(w, b)
+def _floor(lr: float, B: int, lam: float, s2: float, mistake: str = "") -> float:
+    """The derivation's floor lr s^2 / (2 B (2 - lr lam)), or one classic slip in it."""
+    if mistake == "small lr":
+        return lr * s2 / (4 * B)
+    noise = {"sqrt B": s2 / B**0.5, "no B": s2, "B squared": s2 / B**2}.get(mistake, s2 / B)
+    v = lr**2 * noise / (1 - (1 - lr * lam) ** 2)  # E[e^2] where shrinking balances the noise
+    return {"e squared": v, "no half": lam * v}.get(mistake, lam / 2 * v)
 
 
-@exercise("5.3", points=3)
-def ex05_3(my_momentum: Callable[..., Any]) -> str:
-    """Check ``my_momentum(X, y, lr, momentum, num_epochs) -> (w, b)``: full-batch SGD with
-    momentum, in NumPy.
+FLOOR_HINTS = {
+    "sqrt B": "the noise's standard deviation shrinks as 1/sqrt(B), but the floor follows its "
+    "variance, s^2 / B: doubling the batch halves the floor.",
+    "no B": "a mean of B samples' gradients has the variance s^2 / B: divide by the batch size.",
+    "B squared": "the variance of a mean of B independent samples is s^2 / B, not s^2 / B^2.",
+    "e squared": "that is v = E[e^2], the squared distance; the loss above the minimum along the "
+    "direction is lambda / 2 times it.",
+    "no half": "the loss along a direction of curvature lambda is (lambda / 2) e^2: a factor 1/2.",
+    "small lr": "that is the small-lr approximation; keep the exact balance, "
+    "1 - (1 - lr lambda)^2 = lr lambda (2 - lr lambda).",
+}
 
-    >>> def my_momentum(X, y, lr, momentum, num_epochs):
-    ...     w, b, vw, vb = np.zeros(X.shape[1]), 0.0, 0.0, 0.0
-    ...     for epoch in range(num_epochs):
-    ...         dw, db = mse_gradient(X, y, forward(X, w, b))
-    ...         vw, vb = momentum * vw + dw, momentum * vb + db
-    ...         w, b = w - lr * vw, b - lr * vb
-    ...     return w, b
-    >>> ex05_3(my_momentum)
+
+@exercise("5.3", points=2)
+def ex05_3(my_noise_floor: Callable[..., Any]) -> str:
+    """Check ``my_noise_floor(lr, batch_size, curvature, grad_variance)``: the derivation's floor.
+
+    >>> ex05_3(lambda lr, B, lam, s2: lr * s2 / (2 * B * (2 - lr * lam)))
     ✓ Exercise 5.3: right! ...
     """
-    fn = function(my_momentum, "my_momentum")
-    for n, lr, momentum, num_epochs, seed in [(30, 0.05, 0.9, 15, 431), (12, 0.1, 0.5, 8, 432)]:
-        X, y = hidden(n, [2.0, -1.0], 1.0, seed)
-        want = _sgd_final(X, y, lr, num_epochs, momentum=momentum)
-        got = w_b(call(fn, "my_momentum", X, y, lr, momentum, num_epochs), 2, "my_momentum")
+    fn = function(my_noise_floor, "my_noise_floor")
+    for lr, B, lam, s2 in [(0.1, 9, 3.0, 0.5), (0.05, 16, 8.0, 2.0), (0.3, 1, 2.5, 0.2)]:
+        got = number(call(fn, "my_noise_floor", lr, B, lam, s2), "What my_noise_floor returns")
+        want = _floor(lr, B, lam, s2)
         compare(
             got,
             want,
-            f"On hidden data (n = {n}, lr = {lr}, momentum = {momentum}, {num_epochs} epochs) you "
-            f"end at (w, b) = {fmt(got)}; torch.optim.SGD(momentum={momentum}) ends at "
-            f"{fmt(want)}.",
-            [
-                (
-                    partial(_sgd_final, X, y, lr, num_epochs),
-                    (
-                        "that is plain gradient descent: the velocity must carry over from one "
-                        "epoch to the next (create v before the loop, v = momentum * v + g inside)."
-                    ),
-                ),
-                (
-                    partial(_momentum_run, X, y, lr, momentum, num_epochs, "dampened"),
-                    (
-                        "PyTorch's SGD adds the whole gradient, v = momentum * v + g, without a "
-                        "(1 - momentum) factor."
-                    ),
-                ),
-                (
-                    partial(_momentum_run, X, y, lr, momentum, num_epochs, "late"),
-                    (
-                        "update the velocity first, then step with the new one: v = momentum * v + "
-                        "g; w = w - lr * v."
-                    ),
-                ),
-            ],
-            "start from w = 0, b = 0 and v = 0 (one velocity for w, one for b); each epoch: the "
-            "full gradient g, then v = momentum * v + g, then w = w - lr * v.",
+            f"For lr = {lr}, batch_size = {B}, curvature = {lam}, grad_variance = {s2} your floor"
+            f" is {fmt(got)}; the derivation gives {fmt(want)}.",
+            [(_floor(lr, B, lam, s2, mistake), hint) for mistake, hint in FLOOR_HINTS.items()],
+            "follow the lesson: v = lr^2 (s^2/B) / (1 - (1 - lr lambda)^2), then (lambda/2) v.",
+            rtol=1e-6,
         )
     return (
-        "my_momentum takes the same steps as torch.optim.SGD with momentum on two hidden data sets."
+        "my_noise_floor is the lesson's lr s^2 / (2 B (2 - lr lambda)) on three settings: "
+        "doubling the batch halves the floor, as halving the lr about does."
+    )
+
+
+def _schedule_run(X: np.ndarray, y: np.ndarray, make: Any, num_epochs: int) -> Any:
+    """One-sample SGD at lr = 0.1 from zero with ``make(optimizer)`` as its schedule (or None)."""
+    import torch
+
+    from gdlessons.modules import LinearRegression, train_minibatch
+
+    model = LinearRegression(X.shape[1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = make(optimizer)
+    return train_minibatch(
+        model, optimizer, X, y, num_epochs, batch_size=1, record_every=10, scheduler=scheduler
+    )
+
+
+def _lrs(fn: Callable[..., Any], num_steps: int) -> np.ndarray:
+    """The lr of each step under the student's schedule, read from a stand-in optimizer."""
+    import torch
+
+    probe = torch.optim.SGD([torch.zeros(1)], lr=0.1)  # no model: only its lr is read
+    scheduler = call(fn, "my_scheduler", probe, num_steps)
+    if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+        raise Wrong(
+            "my_scheduler should return a scheduler, such as torch.optim.lr_scheduler."
+            f"CosineAnnealingLR(optimizer, T_max=num_steps), but returned a "
+            f"{type(scheduler).__name__}."
+        )
+    if scheduler.optimizer is not probe:
+        raise Wrong(
+            "the scheduler must be made from the optimizer that my_scheduler receives (its "
+            "first argument), not from a new one."
+        )
+    lrs = []
+    for _ in range(num_steps):
+        lrs.append(probe.param_groups[0]["lr"])
+        probe.step()
+        call(scheduler.step, "scheduler.step")
+    return np.array(lrs)
+
+
+@exercise("5.4", points=3)
+def ex05_4(my_scheduler: Callable[..., Any]) -> str:
+    """Check ``my_scheduler(optimizer, num_steps)``: a schedule that takes one-sample SGD below
+    its constant-lr noise floor in ``num_steps`` steps.
+
+    >>> import torch
+    >>> ex05_4(lambda optimizer, n: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n))
+    ✓ Exercise 5.4: right! ...
+    """
+    fn = function(my_scheduler, "my_scheduler")
+    X, y = hidden(200, [1.5, -2.0], 0.5, 451)
+    num_epochs, num_steps = 2, 400  # batches of one sample: 200 steps an epoch
+    lrs = _lrs(fn, num_steps)
+    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
+    J_min = float(np.mean((A @ np.linalg.lstsq(A, y, rcond=None)[0] - y) ** 2))
+    floor = float(np.mean(_schedule_run(X, y, lambda opt: None, num_epochs).loss[20:] - J_min))
+    try:
+        h = _schedule_run(X, y, lambda opt: call(fn, "my_scheduler", opt, num_steps), num_epochs)
+    except DivergenceError:
+        raise Wrong(
+            f"with your schedule the run diverged: its lr reached {lrs.max():.3g}. Keep it at or "
+            "below the optimizer's lr, 0.1 here."
+        ) from None
+    end = float(np.mean(h.loss[-4:] - J_min))  # the last 40 steps
+    if end < floor / 4:
+        return (
+            f"your schedule ends {end:.1e} above the least-squares loss, {floor / end:.0f} times "
+            f"below the constant lr's floor ({floor:.1e}), in the same {num_steps} steps."
+        )
+    rises = np.flatnonzero(np.diff(lrs) > 1e-12 * lrs.max())
+    fallen = np.flatnonzero(np.diff(lrs) < 0)
+    early = np.flatnonzero(lrs < 1e-3)
+    setting = (
+        f"With your schedule, one-sample SGD at lr = 0.1 on hidden data ends {end:.1e} above the "
+        f"least-squares loss; with a constant lr it levels off at {floor:.1e}: get at least 4 "
+        "times below that."
+    )
+    for shows, hint in [
+        (
+            lrs[-1] > 0.5 * lrs[0],
+            f"your lr is still {lrs[-1]:.3g} at the last step. Here scheduler.step() runs once "
+            f"per optimizer step, so step_size, T_max and total_iters count steps ({num_steps} "
+            "in all), not epochs.",
+        ),
+        (
+            fallen.size > 0 and rises.size > 0 and rises.max() > fallen.min(),
+            "your lr falls and then rises again: T_max counts scheduler.step() calls, one per "
+            f"optimizer step here ({num_steps} in all); past T_max the cosine starts over.",
+        ),
+        (
+            early.size > 0 and early[0] < num_steps // 4,
+            f"your lr is almost 0 after {early[0] if early.size else 0} of {num_steps} steps, "
+            "before the run got near the minimum: decay later or more slowly.",
+        ),
+    ]:
+        if shows:
+            raise Wrong(f"{setting}\n  Hint: {hint}")
+    raise Wrong(
+        f"{setting}\n  Hint: let the lr fall close to 0 by the last step, e.g. "
+        "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_steps)."
     )
