@@ -208,7 +208,7 @@ def test_processes_that_do_not_divide_the_samples_all_exit_with_one_clear_messag
     message = (
         "error: --num-samples 64 cannot be split into 3 equal shards: use a number of processes"
     )
-    assert err.count(message) == 1, err  # from rank 0 only
+    assert err.count(message) >= 1, err  # said by each rank that got to say it before it stopped
     # Each rank exits with 2, unless torchrun's SIGTERM (sent once rank 0 has exited) comes first.
     codes = exit_codes(err)
     assert sorted(codes) == list(range(3)) and 0 not in codes.values(), codes
