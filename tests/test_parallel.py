@@ -94,7 +94,9 @@ def test_a_run_past_its_timeout_ends_in_a_timeout_error_and_leaves_no_worker():
     X, y = toy_data()
     start = time.monotonic()
     with pytest.raises(TimeoutError, match=r"2 workers did not finish within timeout=0\.01 s"):
-        train_data_parallel(X, y, lr=0.01, num_epochs=10, world_size=2, timeout=0.01)
+        # 100,000 all_reduce rounds: a run that cannot end within 0.01 s, however warm the
+        # forkserver (10 epochs could, on a fast machine, and then nothing times out)
+        train_data_parallel(X, y, lr=0.01, num_epochs=100_000, world_size=2, timeout=0.01)
     assert time.monotonic() - start < 30
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("Forkserver")]
 

@@ -35,7 +35,20 @@ def dataloader_takes(argument):
 
 
 # Names the prose takes from other libraries, each with the check that it exists there.
-EXTERNAL_NAMES = {"drop_last": lambda: dataloader_takes("drop_last")}
+EXTERNAL_NAMES = {
+    "drop_last": lambda: dataloader_takes("drop_last"),
+    "num_workers": lambda: dataloader_takes("num_workers"),
+    # gloo's network interface variable (README, On Windows and macOS): read by torch's gloo
+    "GLOO_SOCKET_IFNAME": lambda: b"GLOO_SOCKET_IFNAME" in torch_library_bytes(),
+}
+
+
+def torch_library_bytes() -> bytes:
+    """torch's C++ library (where its environment variables are read), as bytes."""
+    import torch
+
+    (library,) = Path(torch.__file__).parent.glob("lib/libtorch_cpu.*")
+    return library.read_bytes()
 
 
 def name(path):

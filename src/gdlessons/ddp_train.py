@@ -141,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     local_rank, per_machine = int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_SIZE"])
     # Check before init_process_group: a rank that left early would keep the others waiting.
     if problem := problem_with(args, world_size, gpus_needed=per_machine):
-        if rank == 0:  # every rank found it; one says it
-            print(f"error: {problem}", file=sys.stderr)
+        # Every rank found it and says it: the first rank to exit makes torchrun stop the others,
+        # so a rank left to say it alone could be stopped before it did.
+        print(f"error: {problem}", file=sys.stderr, flush=True)
         return 2
     if args.backend == "auto":
         args.backend = "nccl" if torch.cuda.device_count() >= per_machine else "gloo"

@@ -15,8 +15,9 @@ earned out of ``POINTS[name]``. A notebook shows nothing more for it than the pr
 bug in a check itself raises, so that CI (which executes the exercise notebooks) still fails on a
 real error.
 
-One module per lesson (``lesson01`` … ``lesson08``) holds that lesson's checks; ``core`` holds
-what they share.
+Each check is declared, not hand-written: a ``Problem`` (module ``problem``) lists its hidden
+cases, its reference, and the classic mistakes with their hints; ``lesson01`` … ``lesson08`` hold
+the declarations, ``core`` what they share. ``check.ex01_1.problem`` is the declaration.
 
 >>> import numpy as np
 >>> verdict = ex01_1(lambda X, y, y_hat: float(np.mean(2 * X * (y_hat - y))))
@@ -34,36 +35,7 @@ from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4
 from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4
 from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3
 
-__all__ = [
-    "POINTS",
-    "Verdict",
-    "ex01_1",
-    "ex01_2",
-    "ex01_3",
-    "ex01_4",
-    "ex01_5",
-    "ex02_1",
-    "ex02_2",
-    "ex02_3",
-    "ex02_4",
-    "ex03_1",
-    "ex03_2",
-    "ex03_3",
-    "ex03_4",
-    "ex04_1",
-    "ex04_2",
-    "ex04_3",
-    "ex04_4",
-    "ex04_5",
-    "ex05_1",
-    "ex05_2",
-    "ex05_3",
-    "ex05_4",
-    "ex06_1",
-    "ex06_2",
-    "ex06_3",
-    "ex06_4",
-    "ex08_1",
-    "ex08_2",
-    "ex08_3",
-]
+__all__ = ["POINTS", "Verdict", "ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "ex02_1"]
+__all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4", "ex04_1"]
+__all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3", "ex05_4"]
+__all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]

@@ -1,21 +1,19 @@
-"""What every lesson's checks share: outcomes, safe calls, numbers, diagnoses, hidden data.
+"""What every check shares: outcomes, safe calls to student code, numbers, classic factors.
 
-A check is a grader wrapped by ``@exercise("1.3", points=2)``: the grader returns the success
-message or raises ``Wrong`` (what is wrong, and a hint) or ``NotAnswered``; the wrapper prints the
-line and returns a ``Verdict``. Student code runs only through ``call``: ``NotImplementedError``
-means "not answered yet", another exception a kind message. No torch is imported here.
+Student code runs only through ``call``: ``NotImplementedError`` means "not answered yet", another
+exception a kind message. A wrong answer raises ``Wrong`` (what is wrong, and a hint), an
+unanswered one ``NotAnswered``. No torch is imported here.
 
->>> compare(2.0, 2.0005, "you get 2.0.", [(4.0, "twice as large.")], "look again.")
->>> compare(4.0, 2.0, "you get 4.0.", [(4.0, "twice as large.")], "look again.")
+>>> number([1.0, 2.0], "Your dw")
 Traceback (most recent call last):
-gdlessons.check.core.Wrong: you get 4.0.
-  Hint: twice as large.
+gdlessons.check.core.Wrong: Your dw should be one number, but is a list of 2 items.
+>>> print(ratio_message(-2.0, 2.0, 7, "Your dw"))
+Your dw is -2, but the exact value on this hidden data (n = 7) is 2: right size, wrong sign.
+  Hint: the residual is y_hat - y (prediction minus target); y - y_hat flips the sign.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -24,39 +22,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gdlessons.data import make_linear_data
-from gdlessons.history import DivergenceError, History
+__all__ = ["POINTS", "NotAnswered", "Verdict", "Wrong", "call", "close", "fmt", "function"]
+__all__ += ["number", "pair", "ratio_message", "read_number", "read_pair", "tensors", "vector"]
 
-__all__ = [
-    "POINTS",
-    "NotAnswered",
-    "Verdict",
-    "Wrong",
-    "call",
-    "close",
-    "compare",
-    "diagnose",
-    "exercise",
-    "final",
-    "fmt",
-    "function",
-    "hidden",
-    "number",
-    "pair",
-    "tensors",
-    "vector",
-    "w_b",
-]
-
-# Points per check, {"ex01_1": 1, ...}: filled by @exercise, where each check is declared.
+# Points per check, {"ex01_1": 1, ...}: filled where each check is declared (problem.exercise).
 POINTS: dict[str, int] = {}
 
 
-# ---- Outcomes: what a grader raises, what a check returns
-
-
 class NotAnswered(Exception):
-    """The student has not answered yet (NotImplementedError, or a value still None)."""
+    """The student has not answered yet (NotImplementedError, or None passed)."""
 
 
 class Wrong(Exception):
@@ -89,44 +63,6 @@ class Verdict:
 
     def _ipython_display_(self) -> None:
         """Show nothing: a cell ending with ``check.ex01_1(...)`` already printed its line."""
-
-
-def exercise(number: str, points: int) -> Callable[[Callable[..., str]], Callable[..., Verdict]]:
-    """Turn a grader into a check that prints one line and returns a ``Verdict``.
-
-    ``number`` ("1.3") must fit the grader's name (``ex01_3``); ``points`` go into ``POINTS``.
-    """
-
-    def decorate(grader: Callable[..., str]) -> Callable[..., Verdict]:
-        name = grader.__name__
-        lesson, part = number.split(".")
-        if name != f"ex{int(lesson):02d}_{part}" or points < 1:
-            raise ValueError(f"@exercise({number!r}, points={points}) does not fit {name}")
-        POINTS[name] = points
-        signature = inspect.signature(grader)
-
-        @functools.wraps(grader)
-        def check(*answers: Any, **named: Any) -> Verdict:
-            status = "pass"
-            try:
-                try:
-                    signature.bind(*answers, **named)
-                except TypeError:  # too many or too few answers: say how to call it
-                    wanted = ", ".join(signature.parameters)
-                    raise Wrong(
-                        f"check.{name} takes {wanted}: call check.{name}({wanted})."
-                    ) from None
-                line = f"✓ Exercise {number}: right! {grader(*answers, **named)}"
-            except NotAnswered as err:
-                status, line = "todo", f"… Exercise {number}: not answered yet. {err}"
-            except Wrong as err:
-                status, line = "fail", f"✗ Exercise {number}: not yet. {err}"
-            print(line)
-            return Verdict(number, status, line, points if status == "pass" else 0, points)
-
-        return check
-
-    return decorate
 
 
 # ---- Calling student code safely
@@ -202,17 +138,13 @@ def number(value: Any, what: str, hint_if_array: str = "") -> float:
     if value is None:
         raise Wrong(f"{what} is None. Did you forget the `return` line?")
     if isinstance(value, (tuple, list)):
-        raise Wrong(
-            f"{what} should be one number, but is a {type(value).__name__} of {len(value)} "
-            f"items. {hint_if_array}".rstrip()
-        )
+        kind = f"a {type(value).__name__} of {len(value)} items"
+        raise Wrong(f"{what} should be one number, but is {kind}. {hint_if_array}".rstrip())
     if hasattr(value, "detach"):  # a torch tensor
         value = value.detach().cpu().numpy()
     if np.size(value) != 1:
-        raise Wrong(
-            f"{what} should be one number, but has shape {np.shape(value)}. "
-            f"{hint_if_array}".rstrip()
-        )
+        shape = np.shape(value)
+        raise Wrong(f"{what} should be one number, but has shape {shape}. {hint_if_array}".rstrip())
     try:
         result = float(np.asarray(value, dtype=np.float64).reshape(()))
     except Exception:  # noqa: BLE001 (strings, objects: not a number)
@@ -253,71 +185,57 @@ def vector(value: Any, d: int, what: str) -> np.ndarray:
     return arr
 
 
-def w_b(value: Any, d: int, name: str) -> np.ndarray:
-    """A student's final ``(w, b)`` with w of shape (d,), as one array ``[*w, b]``."""
-    w, b = pair(value, f"What {name} returns", "(w, b)")
-    return np.append(vector(w, d, "Your final w"), number(b, "Your final b"))
+def read_number(what: str, hint: str = "") -> Callable[[Any, Any], float]:
+    """A reader of one number: ``what`` names it in messages, ``hint`` helps when it is not one."""
+    return lambda value, case: number(value, what, hint)
 
 
-def final(h: History) -> np.ndarray:
-    """A run's final parameters as one array ``[*w, b]``."""
-    return np.append(np.asarray(h.w_final, dtype=np.float64).reshape(-1), h.b_final)
+def read_pair(
+    names: str = "(dw, db)",
+    what: str = "Your dw, Your db",
+    hints: tuple = ("", ""),
+    d: bool = False,
+) -> Callable[[Any, Any], np.ndarray]:
+    """A reader of ``return a, b``: two numbers (``d``: ``case.d`` numbers, then one), one array."""
+
+    def read(value: Any, case: Any) -> np.ndarray:
+        a, b = pair(value, f"What {case.name} returns", names)
+        first, second = what.split(", ")
+        a = vector(a, case.d, first) if d else number(a, first, hints[0])
+        return np.append(a, number(b, second, hints[1]))
+
+    return read
 
 
-# ---- Comparing with the right answer, and diagnosing known mistakes
+def tensors(*arrays: np.ndarray) -> tuple[Any, ...]:
+    """The arrays as torch tensors of their own (the check's arrays stay untouched)."""
+    import torch
+
+    return tuple(torch.from_numpy(np.array(a)) for a in arrays)
 
 
-def close(got: Any, want: Any, rtol: float = 1e-4) -> bool:
-    """Same shape and equal to ``rtol`` times the size of ``want`` (at least 1)."""
+# ---- Comparing with the right answer, and the classic factors
+
+
+def close(got: Any, want: Any, rtol: float = 1e-4, atol: float = 0.0) -> bool:
+    """Same shape and equal to ``rtol`` times the size of ``want`` (at least 1), plus ``atol``."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    scale = max(1.0, float(np.max(np.abs(want))))
-    return got.shape == want.shape and bool(np.all(np.abs(got - want) <= rtol * scale))
+    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+    return got.shape == want.shape and bool(np.all(np.abs(got - want) <= rtol * scale + atol))
 
 
-def fmt(x: Any) -> str:
-    """A number with 4 significant digits, or an array with 4 decimals."""
-    if np.ndim(x) == 0:
-        return f"{float(x):.4g}"
-    return np.array2string(np.asarray(x, dtype=np.float64), precision=4, separator=", ")
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number, or each number of an array, with ``digits`` significant digits.
 
-
-def compare(
-    got: Any,
-    want: Any,
-    setting: str,
-    known_mistakes: Iterable[tuple[Any, str]] = (),
-    fallback_hint: str = "compare your code with the lesson, line by line.",
-    *,
-    rtol: float = 1e-3,
-    mistake_rtol: float = 1e-4,
-) -> None:
-    """Return if ``got`` is ``want`` (to ``rtol``); else raise ``Wrong``: ``setting`` and a hint.
-
-    ``setting`` says what was run and what came out. The hint is that of the first known mistake
-    that ``got`` shows, else ``fallback_hint``. A mistake is the wrong answer it gives (matched to
-    ``mistake_rtol``), or a function computing that answer only when needed (returning None or
-    raising DivergenceError: not this mistake), or a bool: whether ``got`` shows it.
+    >>> fmt(2 / 3), fmt([[1.0, -0.5], [1 / 3, 1e-6]])
+    ('0.6667', '[[1, -0.5], [0.3333, 1e-06]]')
     """
-    if close(got, want, rtol):
-        return
-    for mistake, hint in known_mistakes:
-        if _shows(got, mistake, mistake_rtol):
-            raise Wrong(f"{setting}\n  Hint: {hint}")
-    raise Wrong(f"{setting}\n  Hint: {fallback_hint}")
+    if np.ndim(x) == 0:
+        return f"{float(x):.{digits}g}"
+    return "[" + ", ".join(fmt(v, digits) for v in np.asarray(x, dtype=np.float64)) + "]"
 
 
-def _shows(got: Any, mistake: Any, rtol: float) -> bool:
-    if callable(mistake):
-        try:
-            mistake = mistake()
-        except DivergenceError:  # that wrong run blows up, so it is not what the student got
-            return False
-    if mistake is None or isinstance(mistake, (bool, np.bool_)):
-        return bool(mistake)
-    return close(got, mistake, rtol)
-
-
-def diagnose(
+def ratio_message(
     got: Any,
     want: Any,
     n: int,
@@ -325,8 +243,8 @@ def diagnose(
     hints: dict[str, str] | None = None,
     count: str = "number of samples",
     rtol: float = 1e-4,
-) -> None:
-    """Return if ``got`` is ``want`` (to ``rtol``); else raise ``Wrong`` naming a classic factor.
+) -> str | None:
+    """None if ``got`` is ``want`` (to ``rtol``); else what is wrong, naming a classic factor.
 
     The factors: the sign, ``n``, ``1/n``, half, double (and the sign with n, half or double).
     ``n`` is the count that a classic mistake multiplies by (samples, or workers: ``count`` names
@@ -334,13 +252,11 @@ def diagnose(
     "-half", "-double" and "other").
     """
     if close(got, want, rtol):
-        return
+        return None
     hints = hints or {}
     symbol = "n" if count == "number of samples" else "K"
-    head = (
-        f"{what} is {fmt(got)}, but the exact value on this hidden data ({symbol} = {n}) "
-        f"is {fmt(want)}"
-    )
+    head = f"{what} is {fmt(got)}, but the exact value on this hidden data ({symbol} = {n})"
+    head += f" is {fmt(want)}"
     got, want = _common_ratio_form(got, want)
     factors = {"sign": -1.0, "n": n, "1/n": 1.0 / n, "half": 0.5, "double": 2.0, "-n": -n}
     for key, factor in {**factors, "-half": -0.5, "-double": -2.0}.items():
@@ -350,9 +266,9 @@ def diagnose(
             else:
                 words = f"the sign is wrong and it is off by a factor {abs(factor):g}."
             hint = hints.get(key, RATIO_HINTS.get(key, RATIO_HINTS["sign"]))
-            raise Wrong(f"{head}: {words}\n  Hint: {hint}")
+            return f"{head}: {words}\n  Hint: {hint}"
     other = hints.get("other", "compare your formula with the lesson, term by term.")
-    raise Wrong(f"{head}.\n  Hint: {other}")
+    return f"{head}.\n  Hint: {other}"
 
 
 def _common_ratio_form(got: Any, want: Any) -> tuple[float, float]:
@@ -381,18 +297,3 @@ RATIO_HINTS = {
     "half": "the chain rule gives a factor 2: d/dw (w x - y)^2 = 2 (w x - y) x.",
     "double": "there is one factor 2 too many.",
 }
-
-
-# ---- Hidden data: a few small problems the student has not seen, each from a fixed seed
-
-
-def hidden(n: int, w: Any, b: float, seed: int, noise: float = 0.5) -> tuple[Any, Any]:
-    """``n`` samples of ``y = X w + b + noise``, float32, from ``seed``."""
-    return make_linear_data(n, w=w, b=b, noise=noise, seed=seed)
-
-
-def tensors(X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
-    """``X`` and ``y`` as torch tensors of their own (the check's arrays stay untouched)."""
-    import torch
-
-    return torch.from_numpy(X.copy()), torch.from_numpy(y.copy())

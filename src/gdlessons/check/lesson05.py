@@ -9,114 +9,46 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
 
-from gdlessons.check.core import (
-    Wrong,
-    call,
-    close,
-    compare,
-    exercise,
-    final,
-    fmt,
-    function,
-    hidden,
-    number,
-    tensors,
-    w_b,
-)
-from gdlessons.history import DivergenceError
+from gdlessons.check.core import Wrong, call, close, fmt, read_number, read_pair, tensors
+from gdlessons.check.problem import Case, Gives, Shows, exercise, hidden_case
+from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 
 __all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 
 
-@exercise("5.1", points=1)
-def ex05_1(MyLinearRegression: Callable[..., Any]) -> str:
-    """Check a class ``MyLinearRegression(num_features)``: an nn.Module with parameters w (d,)
-    and b (), y_hat = X @ w + b.
-
-    >>> from gdlessons.modules import LinearRegression
-    >>> ex05_1(LinearRegression)
-    ✓ Exercise 5.1: right! ...
-    """
+def _is_module(model: Any) -> bool:
     from torch import nn
 
-    fn = function(MyLinearRegression, "MyLinearRegression")
-    for n, d, seed in [(10, 3, 411), (6, 1, 412)]:
-        try:
-            model = call(fn, "MyLinearRegression", d)
-        except Wrong as err:
-            if "Module.__init__() call" in str(err):
-                raise Wrong(
-                    f"{err}\n  Hint: the first line of __init__ must be super().__init__(): it "
-                    "sets up the module's bookkeeping of parameters."
-                ) from None
-            raise
-        if not isinstance(model, nn.Module):
-            raise Wrong(
-                "MyLinearRegression(num_features) should create an nn.Module: write class "
-                "MyLinearRegression(nn.Module)."
-            )
-        _check_forward(model, n, d, seed, _parameters(model, d))
-    return (
-        "MyLinearRegression registers w and b as parameters starting at zero, and "
-        "model(X) = X @ w + b with gradients flowing back."
-    )
+    return isinstance(model, nn.Module)
 
 
-def _parameters(model: Any, d: int) -> dict[tuple[int, ...], Any]:
-    """The model's parameters by shape, after checking there are w (d,) and b (), at zero."""
-    params = dict(model.named_parameters())
-    if not params:
-        raise Wrong(
-            "model.parameters() is empty, so an optimizer would have nothing to train.\n  Hint: "
-            "wrap the tensors in nn.Parameter: self.w = nn.Parameter(torch.zeros(num_features))."
-        )
-    shapes = {name: tuple(p.shape) for name, p in params.items()}
-    by_shape = {tuple(p.shape): p for p in params.values()}
-    if sorted(shapes.values()) != sorted([(d,), ()]) or len(by_shape) != 2:
-        raise Wrong(
-            f"with num_features = {d} the parameters should be w of shape ({d},) and b of shape "
-            f"(), but they are {shapes}.\n  Hint: self.w = nn.Parameter(torch.zeros(num_features))"
-            " and self.b = nn.Parameter(torch.zeros(()))."
-        )
-    if any(float(p.detach().abs().sum()) != 0.0 for p in params.values()):
-        raise Wrong(
-            "the parameters should start at zero (torch.zeros), as in lessons 01-05: then no "
-            "random generator is needed."
-        )
-    return by_shape
+def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(p.shape) for name, p in model.named_parameters()}
 
 
-def _check_forward(model: Any, n: int, d: int, seed: int, by_shape: dict) -> None:
-    """model(X) on hidden data at set parameters: X @ w + b, with gradients flowing back."""
+def _forward(model: Any, c: Case) -> np.ndarray:
+    """``[*model(X), *dw, db]`` on the case's data at set parameters, through backward()."""
     import torch
 
-    X_np, y_np = hidden(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed)
-    w_set = np.linspace(-0.5, 1.0, d).astype(np.float32)
+    w, b = (next(p for p in model.parameters() if p.shape == s) for s in [(c.d,), ()])
     with torch.no_grad():
-        by_shape[(d,)].copy_(torch.from_numpy(w_set))
-        by_shape[()].fill_(0.25)
-    X, y = tensors(X_np, y_np)
+        w.copy_(torch.from_numpy(c.w_set))
+        b.fill_(0.25)
+    X, y = tensors(c.X, c.y)
     y_hat = call(model, "forward", X)
     if not hasattr(y_hat, "detach"):
         raise Wrong(f"model(X) should return a tensor, but returned a {type(y_hat).__name__}.")
-    if tuple(y_hat.shape) != (n,):
+    if tuple(y_hat.shape) != (c.n,):
         raise Wrong(
-            f"for X of shape ({n}, {d}), model(X) should have shape ({n},), like y, but has shape "
-            f"{tuple(y_hat.shape)}.\n  Hint: X @ self.w with w of shape ({d},) gives ({n},); add "
-            "self.b, a single number."
-        )
-    want = forward(X_np, w_set, 0.25)
-    if not close(y_hat.detach().numpy(), want):
-        raise Wrong(
-            f"model(X) is not X @ w + b: on hidden data it gives {fmt(y_hat.detach().numpy()[:3])}"
-            f"… instead of {fmt(want[:3])}…."
+            f"for X of shape ({c.n}, {c.d}), model(X) should have shape ({c.n},), like y, but has "
+            f"shape {tuple(y_hat.shape)}.\n  Hint: X @ self.w with w of shape ({c.d},) gives "
+            f"({c.n},); add self.b, a single number."
         )
     if not y_hat.requires_grad:
         raise Wrong(
@@ -124,51 +56,118 @@ def _check_forward(model: Any, n: int, d: int, seed: int, by_shape: dict) -> Non
             "the parameters themselves (no .data, .detach() or torch.tensor(...) around them)."
         )
     mse_loss(y_hat, y).backward()
-    dw_want, db_want = mse_gradient(X_np, y_np, want)
-    dw, db = by_shape[(d,)].grad.numpy(), by_shape[()].grad.item()
-    if not (close(dw, dw_want, rtol=1e-3) and close(db, db_want, rtol=1e-3)):
-        raise Wrong(
-            "backward() through model(X) does not give the MSE gradient: use the parameters "
-            "directly in forward, X @ self.w + self.b."
+    dw, db = (np.full(p.shape, np.nan) if p.grad is None else p.grad.numpy() for p in (w, b))
+    return np.concatenate([y_hat.detach().numpy(), dw, [db]])  # NaN: backward() never got there
+
+
+def _model_case(n: int, d: int, seed: int) -> Case:
+    case = hidden_case(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed, num_features=d)
+    return case.but(w_set=np.linspace(-0.5, 1.0, d).astype(np.float32))
+
+
+def _model_reference(c: Case) -> np.ndarray:
+    y_hat = forward(c.X, c.w_set, 0.25)
+    return np.concatenate([y_hat, np.append(*mse_gradient(c.X, c.y, y_hat))])
+
+
+ex05_1 = exercise(
+    "5.1",
+    1,
+    "MyLinearRegression(num_features) -> model: an nn.Module with parameters w (d,) and b (), "
+    "y_hat = X @ w + b",
+    cases=[_model_case(10, 3, 411), _model_case(6, 1, 412)],
+    errors={
+        "Module.__init__() call": "the first line of __init__ must be super().__init__(): it sets "
+        "up the module's bookkeeping of parameters."
+    },
+    rules=[
+        (
+            lambda model, c: not _is_module(model),
+            "MyLinearRegression(num_features) should create an nn.Module: write class "
+            "MyLinearRegression(nn.Module).",
+        ),
+        (
+            lambda model, c: not _shapes(model),
+            "model.parameters() is empty, so an optimizer would have nothing to train.\n  Hint: "
+            "wrap the tensors in nn.Parameter: self.w = nn.Parameter(torch.zeros(num_features)).",
+        ),
+        (
+            lambda model, c: sorted(_shapes(model).values()) != [(), (c.d,)],
+            lambda model, c: (
+                f"with num_features = {c.d} the parameters should be w of shape "
+                f"({c.d},) and b of shape (), but they are {_shapes(model)}.\n  Hint: self.w = "
+                "nn.Parameter(torch.zeros(num_features)) and self.b = "
+                "nn.Parameter(torch.zeros(()))."
+            ),
+        ),
+        (
+            lambda model, c: any(float(p.detach().abs().sum()) for p in model.parameters()),
+            "the parameters should start at zero (torch.zeros), as in lessons 01-05: then no "
+            "random generator is needed.",
+        ),
+    ],
+    read=_forward,
+    reference=_model_reference,
+    setting=lambda got, c: (
+        f"On hidden data (n = {c.n}) at w = {fmt(c.w_set)}, b = 0.25, "
+        f"model(X) starts {fmt(got[:3])}…; X @ w + b starts {fmt(c.want[:3])}…."
+    ),
+    mistakes=[
+        Shows(
+            lambda got, c: not close(got[: c.n], c.want[: c.n]),
+            "model(X) is not X @ w + b: compute X @ self.w + self.b in forward.",
         )
+    ],
+    otherwise="backward() through model(X) does not give the MSE gradient: use the parameters "
+    "directly in forward, X @ self.w + self.b.",
+    passed="MyLinearRegression registers w and b as parameters starting at zero, and "
+    "model(X) = X @ w + b with gradients flowing back.",
+)
 
 
-def sgd_final(
-    X: np.ndarray,
-    y: np.ndarray,
-    lr: float,
-    num_epochs: int,
-    *,
-    batch_size: int | None = None,
-    seed: int = 0,
-    momentum: float = 0.0,
-) -> np.ndarray:
-    """The final ``[*w, b]`` of ``train_minibatch`` with LinearRegression and torch.optim.SGD."""
+def _sgd_run(
+    c: Case, batch_size: int | None = None, momentum: float = 0.0, schedule: Any = None
+) -> History:
+    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero; ``schedule``
+    makes its scheduler from the optimizer."""
     import torch
 
     from gdlessons.modules import LinearRegression, train_minibatch
 
-    model = LinearRegression(X.shape[1])
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    h = train_minibatch(model, optimizer, X, y, num_epochs, batch_size=batch_size, seed=seed)
-    return final(h)
+    model = LinearRegression(c.d)
+    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
+    scheduler = schedule(optimizer) if schedule else None
+    return train_minibatch(
+        model,
+        optimizer,
+        c.X,
+        c.y,
+        c.num_epochs,
+        batch_size=batch_size,
+        seed=c.seed,
+        record_every=c.get("record_every"),
+        scheduler=scheduler,
+    )
 
 
-def _loader_run(
-    X: np.ndarray, y: np.ndarray, lr: float, num_epochs: int, batch_size: int, shuffle: bool
-) -> np.ndarray:
-    """A mini-batch run with a plain DataLoader (shuffle=False reproduces that mistake)."""
+def _loader_run(c: Case, shuffle: bool = True, every_epoch: bool = False) -> np.ndarray:
+    """A mini-batch run with a plain DataLoader: unshuffled, or made anew in every epoch."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     from gdlessons.modules import LinearRegression
 
-    X_t, y_t = tensors(X, y)
-    model = LinearRegression(X.shape[1])
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    loader = DataLoader(TensorDataset(X_t, y_t), batch_size=batch_size, shuffle=shuffle)
-    for _ in range(num_epochs):
-        for X_batch, y_batch in loader:
+    model = LinearRegression(c.d)
+    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr)
+
+    def loader() -> DataLoader:
+        shuffled = torch.Generator().manual_seed(c.seed)
+        data = TensorDataset(*tensors(c.X, c.y))
+        return DataLoader(data, batch_size=c.batch_size, shuffle=shuffle, generator=shuffled)
+
+    batches = loader()
+    for _ in range(c.num_epochs):
+        for X_batch, y_batch in loader() if every_epoch else batches:
             loss = torch.nn.MSELoss()(model(X_batch), y_batch)
             optimizer.zero_grad()
             loss.backward()
@@ -176,71 +175,55 @@ def _loader_run(
     return np.append(model.w.detach().numpy(), model.b.item())
 
 
-@exercise("5.2", points=2)
-def ex05_2(my_train_minibatch: Callable[..., Any]) -> str:
-    """Check ``my_train_minibatch(X, y, lr, num_epochs, batch_size, seed) -> (w, b)``: the loop
-    over a DataLoader's mini-batches.
-
-    >>> import torch
-    >>> from gdlessons.modules import LinearRegression, train_minibatch
-    >>> def my_train_minibatch(X, y, lr, num_epochs, batch_size, seed):
-    ...     model = LinearRegression(X.shape[1])
-    ...     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    ...     h = train_minibatch(
-    ...         model, optimizer, X, y, num_epochs, batch_size=batch_size, seed=seed
-    ...     )
-    ...     return h.w_final, h.b_final
-    >>> ex05_2(my_train_minibatch)
-    ✓ Exercise 5.2: right! ...
-    """
-    name = "my_train_minibatch"
-    fn = function(my_train_minibatch, name)
-    for n, lr, num_epochs, batch_size, seed in [(50, 0.1, 3, 8, 421), (24, 0.05, 2, 5, 422)]:
-        X, y = hidden(n, [1.5, -2.0], 0.5, seed)
-        want = sgd_final(X, y, lr, num_epochs, batch_size=batch_size, seed=seed)
-        got = w_b(call(fn, name, X, y, lr, num_epochs, batch_size, seed), 2, name)
-        compare(
-            got,
-            want,
-            f"On hidden data (n = {n}, batch_size = {batch_size}, {num_epochs} epochs, "
-            f"seed = {seed}) you end at (w, b) = {fmt(got)}; the right run ends at {fmt(want)}.",
-            [
-                (
-                    partial(sgd_final, X, y, lr, num_epochs),
-                    (
-                        "that is one full-batch step per epoch. Loop over the loader's batches "
-                        "inside each epoch: one step per batch."
-                    ),
-                ),
-                (
-                    partial(_loader_run, X, y, lr, num_epochs, batch_size, shuffle=False),
-                    (
-                        "the batches were never shuffled: DataLoader(..., shuffle=True, "
-                        "generator=torch.Generator().manual_seed(seed))."
-                    ),
-                ),
-            ],
-            "use DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, "
-            "generator=torch.Generator().manual_seed(seed)) (created once, before the epochs), "
-            "LinearRegression from zero, nn.MSELoss() and SGD; zero_grad, backward, step for "
-            "every batch.",
-        )
-    return (
-        "my_train_minibatch takes the same steps, batch for batch, as train_minibatch on two "
-        "hidden data sets."
-    )
+WB = read_pair("(w, b)", "Your w, Your b", d=True)
+ex05_2 = exercise(
+    "5.2",
+    2,
+    "my_train_minibatch(X, y, lr, num_epochs, batch_size, seed) -> (w, b): the loop over a "
+    "DataLoader's mini-batches",
+    cases=[
+        hidden_case(50, [1.5, -2.0], 0.5, 421, lr=0.1, num_epochs=3, batch_size=8),
+        hidden_case(24, [1.5, -2.0], 0.5, 422, lr=0.05, num_epochs=2, batch_size=5),
+    ],
+    steps=True,
+    read=WB,
+    reference=lambda c: _sgd_run(c, batch_size=c.batch_size),
+    mistakes=[
+        Gives(
+            _sgd_run,
+            "that is one full-batch step per epoch. Loop over the loader's batches inside each "
+            "epoch: one step per batch.",
+        ),
+        Gives(
+            lambda c: _loader_run(c, shuffle=False),
+            "the batches were never shuffled: DataLoader(..., shuffle=True, "
+            "generator=torch.Generator().manual_seed(seed)).",
+        ),
+        Gives(
+            lambda c: _loader_run(c, every_epoch=True),
+            "every epoch deals the same batches: a loader (and its generator) made inside the "
+            "epoch loop starts afresh each epoch. Create it once, before the epochs.",
+        ),
+    ],
+    otherwise="use DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, "
+    "generator=torch.Generator().manual_seed(seed)) (created once, before the epochs), "
+    "LinearRegression from zero, nn.MSELoss() and SGD; zero_grad, backward, step for every batch.",
+    passed="my_train_minibatch is where train_minibatch is after every epoch, on two hidden data "
+    "sets.",
+)
 
 
-def _floor(lr: float, B: int, lam: float, s2: float, mistake: str = "") -> float:
-    """The derivation's floor lr s^2 / (2 B (2 - lr lam)), or one classic slip in it."""
-    if mistake == "small lr":
+def _floor(c: Case, slip: str = "") -> float:
+    """The derivation's floor, lr s^2 / (2 B (2 - lr lambda)), or one classic slip in it."""
+    lr, B, lam, s2 = c.lr, c.batch_size, c.curvature, c.grad_variance
+    if slip == "small lr":
         return lr * s2 / (4 * B)
-    noise = {"sqrt B": s2 / B**0.5, "no B": s2, "B squared": s2 / B**2}.get(mistake, s2 / B)
+    noise = {"sqrt B": s2 / B**0.5, "no B": s2, "B squared": s2 / B**2}.get(slip, s2 / B)
     v = lr**2 * noise / (1 - (1 - lr * lam) ** 2)  # E[e^2] where shrinking balances the noise
-    return {"e squared": v, "no half": lam * v}.get(mistake, lam / 2 * v)
+    return {"e squared": v, "no half": lam * v}.get(slip, lam / 2 * v)
 
 
-FLOOR_HINTS = {
+FLOOR_SLIPS = {
     "sqrt B": "the noise's standard deviation shrinks as 1/sqrt(B), but the floor follows its "
     "variance, s^2 / B: doubling the batch halves the floor.",
     "no B": "a mean of B samples' gradients has the variance s^2 / B: divide by the batch size.",
@@ -251,65 +234,52 @@ FLOOR_HINTS = {
     "small lr": "that is the small-lr approximation; keep the exact balance, "
     "1 - (1 - lr lambda)^2 = lr lambda (2 - lr lambda).",
 }
+ex05_3 = exercise(
+    "5.3",
+    2,
+    "my_noise_floor(lr, batch_size, curvature, grad_variance) -> floor: where constant-lr SGD "
+    "levels off, J - J_min along one direction",
+    cases=[
+        Case(lr=0.1, batch_size=9, curvature=3.0, grad_variance=0.5),  # B = 9: sqrt(B) = 3, not 2
+        Case(lr=0.05, batch_size=16, curvature=8.0, grad_variance=2.0),
+        Case(lr=0.3, batch_size=1, curvature=2.5, grad_variance=0.2),
+    ],
+    read=read_number("Your floor"),
+    reference=_floor,
+    mistakes=[Gives(partial(_floor, slip=slip), hint) for slip, hint in FLOOR_SLIPS.items()],
+    otherwise="follow the lesson: v = lr^2 (s^2/B) / (1 - (1 - lr lambda)^2), then (lambda/2) v.",
+    rtol=1e-6,
+    passed="my_noise_floor is the lesson's lr s^2 / (2 B (2 - lr lambda)) on three settings: "
+    "doubling the batch halves the floor, as halving the lr about does.",
+)
 
 
-@exercise("5.3", points=2)
-def ex05_3(my_noise_floor: Callable[..., Any]) -> str:
-    """Check ``my_noise_floor(lr, batch_size, curvature, grad_variance)``: the derivation's floor.
-
-    >>> ex05_3(lambda lr, B, lam, s2: lr * s2 / (2 * B * (2 - lr * lam)))
-    ✓ Exercise 5.3: right! ...
-    """
-    fn = function(my_noise_floor, "my_noise_floor")
-    for lr, B, lam, s2 in [(0.1, 9, 3.0, 0.5), (0.05, 16, 8.0, 2.0), (0.3, 1, 2.5, 0.2)]:
-        got = number(call(fn, "my_noise_floor", lr, B, lam, s2), "What my_noise_floor returns")
-        want = _floor(lr, B, lam, s2)
-        compare(
-            got,
-            want,
-            f"For lr = {lr}, batch_size = {B}, curvature = {lam}, grad_variance = {s2} your floor"
-            f" is {fmt(got)}; the derivation gives {fmt(want)}.",
-            [(_floor(lr, B, lam, s2, mistake), hint) for mistake, hint in FLOOR_HINTS.items()],
-            "follow the lesson: v = lr^2 (s^2/B) / (1 - (1 - lr lambda)^2), then (lambda/2) v.",
-            rtol=1e-6,
-        )
-    return (
-        "my_noise_floor is the lesson's lr s^2 / (2 B (2 - lr lambda)) on three settings: "
-        "doubling the batch halves the floor, as halving the lr about does."
-    )
+@cache
+def _floor_case(n: int, seed: int) -> Case:
+    """Hidden data, its least-squares loss, and the floor of one-sample SGD at lr = 0.1: the mean
+    of J - J_min over the second epoch (a row every 10 steps)."""
+    c = hidden_case(n, [1.5, -2.0], 0.5, seed, lr=0.1, num_epochs=2, num_steps=2 * n)
+    c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, *_least_squares(c)) - c.y) ** 2)))
+    return c.but(floor=float(np.mean(_sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
 
 
-def _schedule_run(X: np.ndarray, y: np.ndarray, make: Any, num_epochs: int) -> Any:
-    """One-sample SGD at lr = 0.1 from zero with ``make(optimizer)`` as its schedule (or None)."""
-    import torch
-
-    from gdlessons.modules import LinearRegression, train_minibatch
-
-    model = LinearRegression(X.shape[1])
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = make(optimizer)
-    return train_minibatch(
-        model, optimizer, X, y, num_epochs, batch_size=1, record_every=10, scheduler=scheduler
-    )
+def _least_squares(c: Case) -> tuple[np.ndarray, float]:
+    A = np.column_stack([c.X, np.ones(c.n)]).astype(np.float64)
+    coef = np.linalg.lstsq(A, c.y, rcond=None)[0]
+    return coef[:-1], coef[-1]
 
 
-def _lrs(fn: Callable[..., Any], num_steps: int) -> np.ndarray:
+def _lrs(fn: Any, num_steps: int) -> np.ndarray:
     """The lr of each step under the student's schedule, read from a stand-in optimizer."""
     import torch
 
     probe = torch.optim.SGD([torch.zeros(1)], lr=0.1)  # no model: only its lr is read
     scheduler = call(fn, "my_scheduler", probe, num_steps)
     if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
-        raise Wrong(
-            "my_scheduler should return a scheduler, such as torch.optim.lr_scheduler."
-            f"CosineAnnealingLR(optimizer, T_max=num_steps), but returned a "
-            f"{type(scheduler).__name__}."
-        )
+        kind = type(scheduler).__name__
+        raise Wrong(f"my_scheduler should return a torch.optim.lr_scheduler, not a {kind}.")
     if scheduler.optimizer is not probe:
-        raise Wrong(
-            "the scheduler must be made from the optimizer that my_scheduler receives (its "
-            "first argument), not from a new one."
-        )
+        raise Wrong("make the scheduler from the optimizer my_scheduler receives, not a new one.")
     lrs = []
     for _ in range(num_steps):
         lrs.append(probe.param_groups[0]["lr"])
@@ -318,64 +288,55 @@ def _lrs(fn: Callable[..., Any], num_steps: int) -> np.ndarray:
     return np.array(lrs)
 
 
-@exercise("5.4", points=3)
-def ex05_4(my_scheduler: Callable[..., Any]) -> str:
-    """Check ``my_scheduler(optimizer, num_steps)``: a schedule that takes one-sample SGD below
-    its constant-lr noise floor in ``num_steps`` steps.
-
-    >>> import torch
-    >>> ex05_4(lambda optimizer, n: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n))
-    ✓ Exercise 5.4: right! ...
-    """
-    fn = function(my_scheduler, "my_scheduler")
-    X, y = hidden(200, [1.5, -2.0], 0.5, 451)
-    num_epochs, num_steps = 2, 400  # batches of one sample: 200 steps an epoch
-    lrs = _lrs(fn, num_steps)
-    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
-    J_min = float(np.mean((A @ np.linalg.lstsq(A, y, rcond=None)[0] - y) ** 2))
-    floor = float(np.mean(_schedule_run(X, y, lambda opt: None, num_epochs).loss[20:] - J_min))
+def _end_over_floor(fn: Any, case: Case) -> float:
+    """Where one-sample SGD ends with the student's schedule, over the constant lr's floor."""
+    c = _floor_case(case.n, case.seed)
+    lrs = _lrs(fn, c.num_steps)  # first: a schedule it cannot step is named here
     try:
-        h = _schedule_run(X, y, lambda opt: call(fn, "my_scheduler", opt, num_steps), num_epochs)
+        h = _sgd_run(c, 1, schedule=lambda opt: call(fn, "my_scheduler", opt, c.num_steps))
     except DivergenceError:
         raise Wrong(
-            f"with your schedule the run diverged: its lr reached {lrs.max():.3g}. Keep it at or "
-            "below the optimizer's lr, 0.1 here."
+            f"with your schedule the run diverged: its lr reached {lrs.max():.3g}. Keep "
+            "it at or below the optimizer's lr, 0.1 here."
         ) from None
-    end = float(np.mean(h.loss[-4:] - J_min))  # the last 40 steps
-    if end < floor / 4:
-        return (
-            f"your schedule ends {end:.1e} above the least-squares loss, {floor / end:.0f} times "
-            f"below the constant lr's floor ({floor:.1e}), in the same {num_steps} steps."
-        )
-    rises = np.flatnonzero(np.diff(lrs) > 1e-12 * lrs.max())
-    fallen = np.flatnonzero(np.diff(lrs) < 0)
-    early = np.flatnonzero(lrs < 1e-3)
-    setting = (
-        f"With your schedule, one-sample SGD at lr = 0.1 on hidden data ends {end:.1e} above the "
-        f"least-squares loss; with a constant lr it levels off at {floor:.1e}: get at least 4 "
-        "times below that."
-    )
-    for shows, hint in [
-        (
-            lrs[-1] > 0.5 * lrs[0],
-            f"your lr is still {lrs[-1]:.3g} at the last step. Here scheduler.step() runs once "
-            f"per optimizer step, so step_size, T_max and total_iters count steps ({num_steps} "
+    return float(np.mean(h.loss[-4:] - c.J_min)) / c.floor  # the last 40 steps
+
+
+ex05_4 = exercise(
+    "5.4",
+    3,
+    "my_scheduler(optimizer, num_steps) -> scheduler: a learning-rate schedule that takes "
+    "one-sample SGD below its constant-lr noise floor",
+    cases=[Case(n=200, seed=451)],
+    run=_end_over_floor,
+    read=lambda ratio, c: max(ratio, 0.25),  # 4 times below the floor or more: the goal
+    reference=lambda c: 0.25,
+    setting=lambda ratio, c: (
+        f"With your schedule, one-sample SGD at lr = 0.1 on hidden data ends {ratio:.2g} times "
+        f"the floor of a constant lr ({_floor_case(c.n, c.seed).floor:.1e} above the least-squares "
+        "loss): get at least 4 times below it."
+    ),
+    mistakes=[
+        Shows(
+            lambda got, c: _lrs(c.fn, 2 * c.n)[-1] > 0.05,
+            "your lr is still above half its start at the last step. Here scheduler.step() runs "
+            "once per optimizer step, so step_size, T_max and total_iters count steps (num_steps "
             "in all), not epochs.",
         ),
-        (
-            fallen.size > 0 and rises.size > 0 and rises.max() > fallen.min(),
+        Shows(
+            lambda got, c: np.any(np.diff((lrs := _lrs(c.fn, 2 * c.n))[np.argmax(lrs) :]) > 1e-12),
             "your lr falls and then rises again: T_max counts scheduler.step() calls, one per "
-            f"optimizer step here ({num_steps} in all); past T_max the cosine starts over.",
+            "optimizer step here (num_steps in all); past T_max the cosine starts over.",
         ),
-        (
-            early.size > 0 and early[0] < num_steps // 4,
-            f"your lr is almost 0 after {early[0] if early.size else 0} of {num_steps} steps, "
-            "before the run got near the minimum: decay later or more slowly.",
+        Shows(
+            lambda got, c: np.any(_lrs(c.fn, 2 * c.n)[: c.n // 2] < 1e-3),
+            "your lr is almost 0 within the first quarter of the steps, before the run got near "
+            "the minimum: decay later or more slowly.",
         ),
-    ]:
-        if shows:
-            raise Wrong(f"{setting}\n  Hint: {hint}")
-    raise Wrong(
-        f"{setting}\n  Hint: let the lr fall close to 0 by the last step, e.g. "
-        "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_steps)."
-    )
+    ],
+    otherwise="let the lr fall close to 0 by the last step, e.g. "
+    "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_steps).",
+    rtol=1e-9,
+    passed="your schedule takes one-sample SGD on hidden data at least 4 times below the floor "
+    "of a constant lr, in the same number of steps.",
+)

@@ -1,5 +1,6 @@
-# The lessons' kernels: `make setup` copies this file to .venv/etc/ipython/, which every kernel
-# started from .venv reads (make run, make test, make lab).
+# gdlessons' Jupyter settings: the lessons' kernels. `python -m gdlessons.lab` (which `make setup`
+# runs) copies this file to <environment>/etc/ipython/, which every kernel started from that
+# environment reads (make run, make test, make lab, python -m gdlessons.lab).
 c = get_config()  # noqa: F821 - provided by IPython when it loads this file
 
 # Figures inline, as %matplotlib inline does. A figure is then published as its PNG plus a text
