@@ -320,7 +320,7 @@ def optimizer_explorer(
     title = f"Loss J(w, b) from (w, b) = {start}, raw or standardized x"
     charts = [
         text.properties(width=600, height=80, view={"stroke": None}, name="opt_text"),
-        valley.properties(width=600, height=270, name="opt_paths", title=title),
+        valley.properties(width=600, height=245, name="opt_paths", title=title),
     ]
     return _explorer(
         charts,
