@@ -1065,6 +1065,24 @@ def test_other_schedules_below_the_floor_pass_too():
         assert feedback(check.ex05_4, answer).status == "pass"
 
 
+def test_the_adam_check_compares_with_torch_optim_adam():
+    """Exercise 6.4's reference is the lesson's update; the lesson shows it is torch's Adam."""
+    problem = check.ex06_4.problem
+    for case in problem.cases:
+        w = torch.tensor(case.w, dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.Adam([w], lr=case.lr, eps=case.eps)
+        for _ in range(case.num_steps):
+            p = w.detach().numpy()
+            if "g" in case:  # step 1: the case's own gradient
+                g = case.g
+            else:
+                g = np.append(*mse_gradient(case.X, case.y, forward(case.X, p[:2], p[2])))
+            w.grad = torch.from_numpy(np.asarray(g, dtype=np.float64))
+            optimizer.step()
+        # float32 data: gdlessons' checked helpers and numpy_gd's bare formulas round differently
+        np.testing.assert_allclose(problem.reference(case), w.detach().numpy(), rtol=1e-7)
+
+
 def test_every_check_has_a_right_and_a_wrong_answer_in_the_table():
     assert sorted(ANSWERS) == NAMES
     for name, rows in ANSWERS.items():

@@ -196,7 +196,18 @@ ex06_3 = exercise(
 )
 
 
-def _adam_step(w, g, m, s, t, lr, beta1, beta2, eps, slip=""):  # noqa: ANN001, ANN202
+def _adam_step(
+    w: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    s: np.ndarray,
+    t: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    slip: str = "",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Adam update (the lesson's, torch.optim.Adam's), or one classic slip in it."""
     m = beta1 * m + (g if slip == "no 1 - beta1" else (1 - beta1) * g)
     s = beta2 * s + (1 - beta2) * g**2
