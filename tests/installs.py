@@ -9,11 +9,14 @@ it installs (half of the time, and no part of what is tested).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -34,6 +37,7 @@ __all__ = [
     "outputs",
     "readme_commands",
     "readme_section",
+    "request",
     "run",
     "tracked_copy",
 ]
@@ -140,3 +144,17 @@ def execute_alone(python: Path, notebook: Path, out: Path) -> tuple[int, str]:
 def outputs(path: Path) -> list[dict]:
     nb = nbformat.read(path, as_version=4)
     return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, object]:
+    """(status, JSON body or None) of one request to a local Jupyter server, token or not."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    req = urllib.request.Request(
+        url, headers=headers, method=method, data=b"{}" if method == "POST" else None
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            body = response.read()
+            return response.status, json.loads(body) if body else None
+    except urllib.error.HTTPError as err:
+        return err.code, None

@@ -10,7 +10,6 @@ news pop-up, the dark theme) are in tools/check_lab.py (`make check-lab`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -32,21 +31,10 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SCRATCH = ROOT / "build" / "test-lab"
+from installs import request
+
 from gdlessons.parallel import free_port
 from tools import working_copy
-
-
-def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, object]:
-    headers = {"Authorization": f"token {token}"} if token else {}
-    req = urllib.request.Request(
-        url, headers=headers, method=method, data=b"{}" if method == "POST" else None
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            body = response.read()
-            return response.status, json.loads(body) if body else None
-    except urllib.error.HTTPError as err:
-        return err.code, None
 
 
 def other_address() -> str | None:

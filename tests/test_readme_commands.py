@@ -12,7 +12,6 @@ nbclient shows the kernels' settings (a figure's text).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -39,6 +38,7 @@ from installs import (
     outputs,
     readme_commands,
     readme_section,
+    request,
     run,
     tracked_copy,
 )
@@ -99,18 +99,6 @@ def settings_in(venv: Path, clone: Path) -> dict[str, bool]:
         source = clone / "src" / "gdlessons" / "jupyter_settings" / source.name
         found[target.name] = target.is_file() and target.read_bytes() == source.read_bytes()
     return found
-
-
-def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, object]:
-    headers = {"Authorization": f"token {token}"} if token else {}
-    data = b"{}" if method == "POST" else None
-    req = urllib.request.Request(url, headers=headers, method=method, data=data)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            body = response.read()
-            return response.status, json.loads(body) if body else None
-    except urllib.error.HTTPError as err:
-        return err.code, None
 
 
 def free_port() -> int:
