@@ -19,6 +19,10 @@ Each check is declared, not hand-written: a ``Problem`` (module ``problem``) lis
 cases, its reference, and the classic mistakes with their hints; ``lesson01`` … ``lesson08`` hold
 the declarations, ``core`` what they share. ``check.ex01_1.problem`` is the declaration.
 
+The lessons' prediction checkpoints, ``check.predict01_a(my_prediction)``, are declared the same
+way, beside each lesson's exercises (module ``predict``): a learner's number before the cell that
+shows it, one kind line, no points.
+
 >>> import numpy as np
 >>> verdict = ex01_1(lambda X, y, y_hat: float(np.mean(2 * X * (y_hat - y))))
 ✓ Exercise 1.1: right! ...
@@ -27,7 +31,7 @@ the declarations, ``core`` what they share. ``check.ex01_1.problem`` is the decl
 """
 
 from gdlessons.check.core import POINTS, Verdict
-from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5
+from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5, predict01_a
 from gdlessons.check.lesson02 import ex02_1, ex02_2, ex02_3, ex02_4
 from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
 from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
@@ -39,3 +43,5 @@ __all__ = ["POINTS", "Verdict", "ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5"
 __all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4", "ex04_1"]
 __all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 __all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]
+# The lessons' prediction checkpoints (module predict): asked before the cell that shows the answer.
+__all__ += ["predict01_a"]

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, close, number, pair, read_number, read_pair
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient
 from gdlessons.train import train_numpy
 
-__all__ = ["ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5"]
+__all__ = ["ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "predict01_a"]
 
 
 def _at(case: Case, w: Any, b: float = 0.0) -> Case:
@@ -222,4 +223,33 @@ ex01_5 = exercise(
     rtol=1e-4,
     passed="dw has one entry per feature and, with db, matches the exact gradient on two hidden "
     "data sets (d = 3 and d = 4).",
+)
+
+
+# ---- Prediction checkpoints of the lesson (on its own toy data: the answer is the next cell's)
+
+
+def _one_step(lr: float, factor: float = 1.0) -> float:
+    """w after one step from w = 0 on the toy data, with the gradient times ``factor``."""
+    X, y = toy_data()
+    return float(-lr * factor * mse_gradient(X, y, forward(X, 0.0))[0])
+
+
+predict01_a = prediction(
+    "1a",
+    "w after one step of gradient descent at lr = 1/L, from w = 0",
+    lambda: _one_step(1 / lipschitz_constant(toy_data()[0])),
+    "The step is lr · dJ/dw = (1/15) · (-30) = -2, so w goes from 0 to 2, the minimum itself: on "
+    "a parabola of curvature L, lr = 1/L reaches the bottom in one step.",
+    mistakes=[
+        Said(
+            lambda: _one_step(1 / lipschitz_constant(toy_data()[0]), factor=-1.0),
+            "that is a step up the slope: the update subtracts, w - lr · dJ/dw, and dJ/dw = -30.",
+        ),
+        Said(
+            lambda: _one_step(1 / lipschitz_constant(toy_data()[0]), factor=len(toy_data()[0])),
+            "that is the classic notebook's gradient, summed over the 4 samples instead of "
+            "averaged: 4 times too large a step.",
+        ),
+    ],
 )
