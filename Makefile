@@ -118,10 +118,10 @@ test-install: setup setup-dev  ## README's no-make commands, the wheel beside to
 
 # Not in CI: downloads from PyPI and takes several minutes. Two throwaway environments under
 # build/compat/ (oldest declared and newest numpy/matplotlib, the pinned torch): unit tests and
-# every notebook executed (not compared) in each; see tools/test_compat.py for what is left out.
+# every notebook executed (not compared) in each, as two nox sessions; see noxfile.py.
 .PHONY: test-compat
-test-compat:  ## unit tests + every notebook with the oldest and newest numpy/matplotlib (not CI)
-	python3 -m tools.test_compat
+test-compat: setup-dev  ## unit tests + every notebook with the oldest and newest numpy/matplotlib (not CI)
+	$(VENV)/bin/nox
 
 # JupyterLab listens on the loopback interface only and keeps its token login: the URL it prints
 # carries the token. It opens the student's own working copy WORK_DIR (git-ignored my-work/), made

@@ -10,8 +10,8 @@
     python -m tools.check_lab       make check-lab: JupyterLab + RISE as a student sees it
     python -m tools.grade           make grade: a class's exercise notebooks, each in a sandbox
     python -m tools.test_portable   make test-portable: stored outputs on an emulated older CPU
-    python -m tools.test_compat     make test-compat: oldest and newest numpy/matplotlib
     python -m tools.working_copy    make lab: the student's working copy my-work/
 
+`make test-compat` (oldest and newest numpy/matplotlib) is nox's: see noxfile.py at the root.
 Nothing here is imported by the lessons or by the ``gdlessons`` package.
 """
