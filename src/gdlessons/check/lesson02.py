@@ -436,5 +436,9 @@ predict02_c = prediction(
             lambda: _w_grad_after(0),
             "the second call does not undo the first: it adds the same -30 again.",
         ),
+        Said(
+            lambda: 2 * _w_grad_after(2),
+            "each call adds one gradient, -30, to w.grad; it does not double what w.grad holds.",
+        ),
     ],
 )
