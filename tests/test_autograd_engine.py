@@ -135,30 +135,40 @@ def test_numbers_on_either_side_and_every_operator():
 
 
 @pytest.mark.parametrize(
-    "make, error, words",
+    "make, words",
     [
-        (lambda: Value("2"), TypeError, "one real number"),
-        (lambda: Value(None), TypeError, "one real number"),
-        (lambda: Value(True), TypeError, "one real number"),
-        (lambda: Value(float("nan")), ValueError, "finite"),
-        (lambda: Value(float("inf")), ValueError, "finite"),
-        (lambda: Value(2.0) ** Value(2.0), TypeError, "exponent must be a plain number"),
-        (lambda: Value(2.0) + "1", TypeError, "one real number"),
+        (lambda: Value(None), "real number"),
+        (lambda: Value([1.0, 2.0]), "real number"),
+        (lambda: Value(2.0) + None, "real number"),
+        (lambda: Value(2.0) ** Value(2.0), "'float' and 'Value'"),
     ],
 )
-def test_bad_input_gets_a_sentence_that_says_what_is_allowed(make, error, words):
-    with pytest.raises(error, match=words):
+def test_bad_input_gets_a_sentence_that_says_what_is_wrong(make, words):
+    with pytest.raises(TypeError, match=words):
         make()
 
 
-def test_backward_twice_accumulates_like_torch():
-    w = Value(1.0)
-    loss = w * w
+def test_a_second_backward_adds_to_the_inputs_grad_like_torch_with_retain_graph():
+    X, y = [1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0]
+    w = Value(0.0)
+    loss = sum((w * x_i - y_i) ** 2 for x_i, y_i in zip(X, y)) / len(X)
+    w_t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    loss_t = sum((w_t * x_i - y_i) ** 2 for x_i, y_i in zip(X, y)) / len(X)
+    for _ in range(3):  # intermediate nodes restart from 0 each time; only w.grad adds up
+        loss.backward()
+        loss_t.backward(retain_graph=True)
+        assert w.grad == w_t.grad.item()
+    assert w.grad == -90.0
+
+
+def test_reverse_topological_order_where_a_naive_recursion_counts_a_reused_node_again():
+    w = Value(0.0)
+    r = w * 1.0 - 2.0
+    loss = r * r  # r is used twice: its step must run once, after both uses have passed on
     loss.backward()
-    loss.backward()
-    assert w.grad == 4.0  # 2 + 2: .grad is added to, which is why training loops clear it
+    assert (loss.data, w.grad) == (4.0, -4.0)
 
 
 def test_the_engine_is_small():
-    lines = [line for line in SOURCE.splitlines() if line.strip()]
-    assert len(lines) <= 95, f"{len(lines)} non-blank lines; micrograd's engine is about 95"
+    lines = SOURCE.splitlines()
+    assert len(lines) <= 100, f"{len(lines)} lines; micrograd's engine.py is 94"

@@ -43,6 +43,7 @@ a JupyterHub, with gdlessons installed from a wheel) import the engine from here
 
 __all__ = [{all}]
 
+
 '''
 
 
@@ -66,6 +67,7 @@ def module_text(lesson: Path, cells: Sequence[str]) -> str:
     >>> text = module_text(Path("02_x.ipynb"), ["def f():\\n    return 1", "g = f"])
     >>> print(text.split('"' * 3)[-1].strip())  # what follows the docstring
     __all__ = ["f"]
+    <BLANKLINE>
     <BLANKLINE>
     def f():
         return 1

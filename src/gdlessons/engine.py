@@ -15,65 +15,23 @@ a JupyterHub, with gdlessons installed from a wheel) import the engine from here
 
 __all__ = ["Value", "as_value", "add", "mul", "power", "backward"]
 
-import math
-import numbers
-
 
 class Value:
     """One number that remembers how it was computed, so backward() can differentiate it."""
 
     def __init__(self, data, inputs=(), op=""):
-        if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise TypeError(f"a Value holds one real number (int or float), got {data!r}")
-        if not math.isfinite(data):
-            raise ValueError(
-                f"a Value holds a finite number, got {data}: NaN spreads to every grad"
-            )
-        self.data = float(data)
-        self.grad = 0.0  # dJ/d(this value); backward() fills it
+        self.data = float(data)  # one real number (float() refuses None, a list, ...)
+        self.grad = 0.0  # dJ/d(this value); the backward pass fills it
         self.inputs = inputs  # the Values this one was computed from
         self.op = op  # the operation that made it; "" for an input
-        self.backward_step = lambda: None  # passes out.grad on to the inputs; set by the operation
+        self.backward_step = lambda: None  # passes self.grad on to the inputs; set by the op
 
     def __repr__(self):
         return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
 
-    def __add__(self, other):
-        return add(self, other)
-
-    def __radd__(self, other):  # 1 + w
-        return add(other, self)
-
-    def __mul__(self, other):
-        return mul(self, other)
-
-    def __rmul__(self, other):  # 2 * w
-        return mul(other, self)
-
-    def __pow__(self, k):
-        return power(self, k)
-
-    def __neg__(self):
-        return mul(self, -1)
-
-    def __sub__(self, other):
-        return add(self, -other)
-
-    def __rsub__(self, other):
-        return add(other, -self)
-
-    def __truediv__(self, other):
-        return mul(self, other**-1)
-
-    def __rtruediv__(self, other):
-        return mul(other, self**-1)
-
-    def backward(self):
-        backward(self)
-
 
 def as_value(x):
-    """A Value as it is; a plain number wrapped, so that 2 * w works."""
+    """A Value as it is; a plain number wrapped, so that w + 1 works."""
     return x if isinstance(x, Value) else Value(x)
 
 
@@ -82,12 +40,16 @@ def add(a, b):
     a, b = as_value(a), as_value(b)
     out = Value(a.data + b.data, (a, b), "+")
 
-    def backward_step():
-        a.grad += out.grad  # dJ/da += dJ/dout * 1
-        b.grad += out.grad
+    def backward_step():  # a closure: it captures a, b and out
+        a.grad += 1.0 * out.grad  # dJ/da += dJ/dout * dout/da
+        b.grad += 1.0 * out.grad
 
     out.backward_step = backward_step
     return out
+
+
+Value.__add__ = add  # w + 1
+Value.__radd__ = lambda self, other: add(other, self)  # 1 + w
 
 
 def mul(a, b):
@@ -103,10 +65,12 @@ def mul(a, b):
     return out
 
 
+Value.__mul__ = mul  # w * 2
+Value.__rmul__ = lambda self, other: mul(other, self)  # 2 * w
+
+
 def power(a, k):
     """a ** k for a plain number k; local derivative k * a ** (k - 1)."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Real):
-        raise TypeError(f"the exponent must be a plain number such as 2 or -1, got {k!r}")
     a = as_value(a)
     out = Value(a.data**k, (a,), f"**{k:g}")
 
@@ -115,6 +79,15 @@ def power(a, k):
 
     out.backward_step = backward_step
     return out
+
+
+Value.__pow__ = power
+# Nothing new for -, /: a - b = a + (-1) b and a / b = a * b ** -1
+Value.__neg__ = lambda self: mul(self, -1)
+Value.__sub__ = lambda self, other: add(self, -other)
+Value.__rsub__ = lambda self, other: add(other, -self)
+Value.__truediv__ = lambda self, other: mul(self, other**-1)
+Value.__rtruediv__ = lambda self, other: mul(other, self**-1)
 
 
 def backward(root):
@@ -129,6 +102,12 @@ def backward(root):
             order.append(v)
 
     visit(root)
+    for v in order:  # computed values start again from 0; the inputs' .grad adds up, as in torch
+        if v.inputs:
+            v.grad = 0.0
     root.grad = 1.0  # dJ/dJ
-    for v in reversed(order):  # the loss first, the inputs last
+    for v in reversed(order):  # each node once, after every node that uses it
         v.backward_step()
+
+
+Value.backward = backward  # loss.backward()

@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import NotAnswered, Wrong, call, close, number, read_pair
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
+from gdlessons.data import toy_data
 from gdlessons.numpy_gd import forward, mse_gradient
 
-__all__ = ["ex02_1", "ex02_2", "ex02_3", "ex02_4"]
+__all__ = ["ex02_1", "ex02_2", "ex02_3", "ex02_4", "predict02_a", "predict02_b", "predict02_c"]
 
 EXACT = {"rtol": 1e-9, "mistake_rtol": 1e-9, "digits": 10}  # float64 all the way, as torch
 NEAR = Shows(
@@ -328,4 +330,115 @@ ex02_4 = exercise(
     passed="the gradient backward() gives through your loss of Values equals mse_gradient on two "
     "hidden data sets (n = 6 and n = 11).",
     **EXACT,
+)
+
+
+# ---- Prediction checkpoints of the lesson, on its toy data (the answer is the next cell's)
+
+
+def _dJ_dy_hat(i: int) -> float:
+    """dJ/dy_hat_i of the toy data's mean squared error at w = 0, by torch's autograd."""
+    import torch
+
+    X, y = toy_data()
+    y_hat = torch.tensor(forward(X, 0.0), dtype=torch.float64, requires_grad=True)
+    torch.mean((y_hat - torch.tensor(y, dtype=torch.float64)) ** 2).backward()
+    return float(y_hat.grad[i])
+
+
+def _a_plus_b(same: bool) -> tuple[float, float, float]:
+    """(a.grad, c.data, a.data) after c = a + b and c's backward_step, with a = b = 3 (the same Value or
+    two), on the lesson's engine."""
+    from gdlessons.engine import Value
+
+    a = Value(3.0)
+    c = a + (a if same else Value(3.0))
+    c.grad = 1.0
+    c.backward_step()
+    return a.grad, c.data, a.data
+
+
+def _w_grad_after(calls: int) -> float:
+    """w.grad after ``calls`` backward() on the lesson's loss at w = 0, on the lesson's engine."""
+    from gdlessons.engine import Value
+
+    X, y = (values.tolist() for values in toy_data())
+    w = Value(0.0)
+    loss = sum((w * x_i - y_i) ** 2 for x_i, y_i in zip(X, y)) / len(X)
+    for _ in range(calls):
+        loss.backward()
+    return w.grad
+
+
+predict02_a = prediction(
+    "2a",
+    "dJ/dy_hat_3 at w = 0: the gradient that reaches the third sample's prediction",
+    lambda: _dJ_dy_hat(2),
+    "The loss passes 1/4 to s_3, s_3 = r_3² multiplies by 2 r_3 = -12, r_3 = y_hat_3 - y_3 by 1: "
+    "(1/4) · (-12) · 1 = -3.",
+    mistakes=[
+        Said(
+            lambda: _dJ_dy_hat(2) * len(toy_data()[0]),
+            "the 1/4 of the mean is missing: J = (s_1 + s_2 + s_3 + s_4) / 4 passes 1/4 to each "
+            "s_i before anything else.",
+        ),
+        Said(
+            lambda: _dJ_dy_hat(2) * toy_data()[0][2],
+            "that is one step further: the third sample's part of dJ/dw, which multiplies by "
+            "x_3 = 3 on the way from y_hat_3 to w.",
+        ),
+        Said(
+            lambda: -_dJ_dy_hat(2),
+            "the sign: r_3 = y_hat_3 - y_3 = 0 - 6 is negative, and so is 2 r_3.",
+        ),
+        Said(
+            lambda: _dJ_dy_hat(2) / 2,
+            "the 2 of the square is missing: d(r²)/dr = 2 r.",
+        ),
+    ],
+)
+
+predict02_b = prediction(
+    "2b",
+    "a.grad after c = a + a and c's backward_step",
+    lambda: _a_plus_b(same=True)[0],
+    "c.inputs is (a, a): the closure's two lines both add 1 into the same a.grad, 1 + 1 = 2, "
+    "which is d(a + a)/da.",
+    mistakes=[
+        Said(
+            lambda: _a_plus_b(same=False)[0],
+            "that is the part of one use, as for a + b with two Values. Here both inputs are a, "
+            "so both lines add into a.grad.",
+        ),
+        Said(
+            lambda: _a_plus_b(same=True)[1],
+            "that is c's value, a + a = 6; the gradient says how much c changes per unit of a.",
+        ),
+        Said(
+            lambda: _a_plus_b(same=True)[2],
+            "that is a's own value; a.grad starts at 0 and collects the gradient.",
+        ),
+    ],
+)
+
+predict02_c = prediction(
+    "2c",
+    "w.grad after two loss.backward() on the lesson's loss at w = 0",
+    lambda: _w_grad_after(2),
+    "backward() adds into w.grad: -30 from the first call, -30 more from the second.",
+    mistakes=[
+        Said(
+            lambda: _w_grad_after(1),
+            "that is one call's gradient. backward() does not replace w.grad, it adds to it "
+            "(+=), so the second call adds -30 again.",
+        ),
+        Said(
+            lambda: _w_grad_after(0),
+            "the second call does not undo the first: it adds the same -30 again.",
+        ),
+        Said(
+            lambda: 2 * _w_grad_after(2),
+            "each call adds one gradient, -30, to w.grad; it does not double what w.grad holds.",
+        ),
+    ],
 )
