@@ -29,6 +29,41 @@ class Value:
     def __repr__(self):
         return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
 
+    # w + 1 is w.__add__(1): each operator calls a function that a cell below writes
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):  # 1 + w
+        return add(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):  # 2 * w
+        return mul(other, self)
+
+    def __pow__(self, k):
+        return power(self, k)
+
+    # Nothing new for - and /: -a = a * (-1), a - b = a + (-b), a / b = a * b ** -1
+    def __neg__(self):
+        return mul(self, -1)
+
+    def __sub__(self, other):
+        return add(self, -other)
+
+    def __rsub__(self, other):
+        return add(other, -self)
+
+    def __truediv__(self, other):
+        return mul(self, other**-1)
+
+    def __rtruediv__(self, other):
+        return mul(other, self**-1)
+
+    def backward(self):  # loss.backward()
+        backward(self)
+
 
 def as_value(x):
     """A Value as it is; a plain number wrapped, so that w + 1 works."""
@@ -48,10 +83,6 @@ def add(a, b):
     return out
 
 
-Value.__add__ = add  # w + 1
-Value.__radd__ = lambda self, other: add(other, self)  # 1 + w
-
-
 def mul(a, b):
     """a * b; the local derivative for each factor is the other factor."""
     a, b = as_value(a), as_value(b)
@@ -65,10 +96,6 @@ def mul(a, b):
     return out
 
 
-Value.__mul__ = mul  # w * 2
-Value.__rmul__ = lambda self, other: mul(other, self)  # 2 * w
-
-
 def power(a, k):
     """a ** k for a plain number k; local derivative k * a ** (k - 1)."""
     a = as_value(a)
@@ -79,15 +106,6 @@ def power(a, k):
 
     out.backward_step = backward_step
     return out
-
-
-Value.__pow__ = power
-# Nothing new for -, /: a - b = a + (-1) b and a / b = a * b ** -1
-Value.__neg__ = lambda self: mul(self, -1)
-Value.__sub__ = lambda self, other: add(self, -other)
-Value.__rsub__ = lambda self, other: add(other, -self)
-Value.__truediv__ = lambda self, other: mul(self, other**-1)
-Value.__rtruediv__ = lambda self, other: mul(other, self**-1)
 
 
 def backward(root):
@@ -108,6 +126,3 @@ def backward(root):
     root.grad = 1.0  # dJ/dJ
     for v in reversed(order):  # each node once, after every node that uses it
         v.backward_step()
-
-
-Value.backward = backward  # loss.backward()
