@@ -15,7 +15,7 @@ grader, never from the kernel; flags for code that touches the checks, see ``too
 Then: ``grades.csv`` (``nbgrader export`` with this module's ``ExerciseCsv``: a row per student
 and assignment, auto and manual points, a column per exercise, the flags), one feedback page per
 submission (``nbgrader generate_feedback``), and one line per student on the terminal. The
-written answers wait in ``nbgrader formgrader``. Re-grading a student replaces their grades.
+written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from tools.make_exercises import CODE_STUB, TEXT_STUB
 __all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
+FORMGRADER = "nbgrader.server_extensions.formgrader"
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 CONFIG = """\
 # The gdlessons course, written by `make grade` (python -m tools.grade): edit that, not this file.
@@ -306,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(students)} students graded ({problems} with notes, {flagged} flagged); "
         f"gradebook.db, grades.csv and feedback/ in {out}\n"
-        f"written answers: cd {out} && nbgrader formgrader"
+        f"written answers, in nbgrader's formgrader: cd {out} && {Path(sys.executable).parent}/"
+        f"jupyter server --ServerApp.jpserver_extensions=\"{{'{FORMGRADER}': True}}\"\n"
+        "  (.venv keeps formgrader off for the students' Lab), then open /formgrader"
     )
     return 0
 

@@ -4,7 +4,7 @@ First the solution notebook is marked up as nbgrader's source notebook (``mark_c
 with a ``### BEGIN SOLUTION`` block (inside a function, so the notebook still runs) is an answer
 cell, each check cell ``check.exNN_M(...)`` an autograded test cell worth ``check.POINTS``, and each
 ``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` written answer becomes a markdown cell of
-its own, a "manually graded answer" worth ``WRITTEN_POINTS``, for ``nbgrader formgrader``. Then
+its own, a "manually graded answer" worth ``WRITTEN_POINTS``, for nbgrader's formgrader. Then
 nbgrader's ClearSolutions turns each code block into ``# YOUR CODE HERE`` + ``raise
 NotImplementedError`` and each written answer into a prompt, LockCells and ComputeChecksums do what
 ``nbgrader generate_assignment`` does, and both notebooks are executed.
@@ -34,7 +34,7 @@ CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
 TEXT_STUB = "**Your answer:** *write it here.*"
 # A check cell: only the call, `check.ex01_1(my_gradient)`; its points are check.POINTS["ex01_1"].
 CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(.*\)\s*$", re.MULTILINE)
-WRITTEN_POINTS = 1  # each written answer, scored by hand in nbgrader formgrader
+WRITTEN_POINTS = 1  # each written answer, scored by hand in nbgrader's formgrader
 _WRITTEN = re.compile(r"(?s)(.*?)(<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->)\n?(.*)")
 _EXERCISE = re.compile(r"^## Exercise (\d+)\.(\d+)", re.MULTILINE)
 
