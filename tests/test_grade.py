@@ -293,6 +293,7 @@ def test_the_course_notebooks_themselves_touch_no_check(path):
         ("import sys\nsys.modules['x'] = 1", "reaches into sys.modules"),
         ("delattr(check, 'ex01_1')", "calls delattr on check"),
         ("check.POINTS['ex01_1'] += 9", "assigns to check.POINTS['ex01_1']"),
+        ("import builtins\nbuiltins.print = len", "assigns to builtins.print, which the grader"),
     ],
 )
 def test_code_that_touches_the_checks_is_named(source, says):

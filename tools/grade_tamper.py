@@ -6,8 +6,9 @@ the attempt visible instead, and never takes points from the kernel:
 
 - ``scan(sources)`` reads the submission's code (the AST, never running it) for imports of the
   checks' internals or of ``gdlessons.check`` under another name, assignments, ``setattr`` or
-  ``delattr`` on anything imported from ``gdlessons``, ``sys.modules``, ``importlib`` and strings
-  naming a ``gdlessons`` module;
+  ``delattr`` on anything imported from ``gdlessons`` or on what the report is made with
+  (``builtins``, ``sys``, ``json``, ...), ``sys.modules``, ``importlib`` and strings naming a
+  ``gdlessons`` module;
 - ``graded_cell(nonce, name, call)`` is what the grader runs in place of a check cell: it digests
   every ``gdlessons`` module the grader has loaded (each function's code, each class's methods, the
   data: ``digests``), before and after calling the check through ``sys.modules``, and prints the
@@ -31,6 +32,8 @@ __all__ = ["changed", "digests", "graded_cell", "read_report", "scan"]
 
 _SANCTIONED = {"gdlessons": "gdlessons", "gdlessons.check": "check"}
 _REACHING = {"setattr", "delattr", "vars", "__import__", "globals", "exec", "eval"}
+# What the grader's report in the kernel is made with: replacing a part of them could forge it.
+_REPORTING = {"builtins", "__builtins__", "sys", "json", "io", "importlib", "hashlib"}
 _DUNDERS = {"__dict__", "__code__", "__globals__", "__closure__", "__defaults__", "__kwdefaults__"}
 
 
@@ -79,6 +82,8 @@ class _Scanner(ast.NodeVisitor):
                 self.target(item, verb)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and self.root(node) in self.bound:
             self.say(node, f"{verb} {ast.unparse(node)}, which belongs to gdlessons")
+        elif isinstance(node, ast.Attribute) and self.root(node) in _REPORTING:
+            self.say(node, f"{verb} {ast.unparse(node)}, which the grader's report uses")
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -99,6 +104,10 @@ class _Scanner(ast.NodeVisitor):
         first = node.args[0] if node.args else None
         if name in _REACHING and first is not None and self.root(first) in self.bound:
             self.say(node, f"calls {name} on {ast.unparse(first)}, which belongs to gdlessons")
+        elif (
+            name in ("setattr", "delattr") and first is not None and self.root(first) in _REPORTING
+        ):
+            self.say(node, f"calls {name} on {ast.unparse(first)}, which the grader's report uses")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
