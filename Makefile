@@ -55,8 +55,9 @@ $(JUPYTER_SETTINGS): $(wildcard src/gdlessons/jupyter_settings/*) src/gdlessons/
 
 setup-dev: $(DEV_STAMP)  ## also the tools for tests and instructors (requirements-dev.txt)
 
-# nbgrader is here for its ClearSolutions preprocessor (make exercises): its pages and menus are not
-# for the students' JupyterLab, so its Lab and server extensions are switched off in .venv.
+# nbgrader is here for make exercises and make grade: its pages and menus are not for the students'
+# JupyterLab, so its Lab and server extensions are switched off in .venv (README, Grading a class:
+# formgrader switched on for one server).
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
@@ -75,11 +76,12 @@ test: setup setup-dev  ## lint, unit tests, doctests, and every notebook re-exec
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
 
 # Instructors: grade a class's exercise notebooks, SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb,
-# each in a sandbox (no network, time and memory limits); results in build/grades/.
+# with nbgrader (autograde, gradebook, feedback, formgrader) in a sandbox (no network, time and
+# memory limits); build/grades/ becomes the nbgrader course.
 SUBMISSIONS ?=
 GRADE_OPTS ?=
 .PHONY: grade
-grade: setup  ## grade the exercise notebooks in SUBMISSIONS=dir/ -> build/grades/ (gradebook, CSV, feedback)
+grade: setup setup-dev  ## autograde SUBMISSIONS=dir/ on nbgrader -> build/grades/ (gradebook.db, CSV, feedback)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
 	$(PY) -m tools.grade $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
 

@@ -152,13 +152,15 @@ def test_bad_markers_are_refused_with_the_notebook_and_cell(source):
         student(nbformat.v4.new_code_cell(source))
 
 
-def test_a_written_answer_becomes_a_prompt_in_markdown():
+def test_a_written_answer_becomes_a_prompt_cell_graded_by_hand():
     source = (
         "Why?\n\n<!-- BEGIN SOLUTION -->\nBecause |1 - lr L| < 1.\n<!-- END SOLUTION -->\n\nNext."
     )
-    assert student(nbformat.v4.new_markdown_cell(source)) == [
-        "Why?\n\n**Your answer:** *write it here.*\n\nNext."
-    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(source)])
+    cells = tool.student_notebook(nb, "x_solutions.ipynb").cells
+    assert [c.source for c in cells] == ["Why?", "**Your answer:** *write it here.*", "Next."]
+    answer = cells[1].metadata["nbgrader"]
+    assert answer["grade"] and answer["solution"] and answer["points"] == tool.WRITTEN_POINTS
 
 
 def test_a_solution_notebook_must_be_named_solutions():

@@ -1,256 +1,262 @@
-"""Grade a class's exercise notebooks with the exercises' own self-checks: `make grade`.
+"""Grade a class's exercise notebooks on nbgrader's own workflow: `make grade`.
 
-    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
+    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096]
 
-SUBMISSIONS holds one folder per student with their notebooks, the layout of nbgrader's
-``submitted/``: ``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb``. Each notebook is matched to its
-exercise set by its number ``NN``, and graded in a sandbox of its own:
+SUBMISSIONS holds one folder per student with their notebooks: ``SUBMISSIONS/STUDENT_ID/
+NN_name_exercises.ipynb``, each matched to its exercise set by its number ``NN``. OUT becomes an
+nbgrader course (course id ``gdlessons``): ``nbgrader_config.py``, ``source/`` (the solution
+notebooks, with nbgrader's cell metadata), ``release/`` (``nbgrader generate_assignment``: the
+student notebooks), ``submitted/STUDENT_ID/ASSIGNMENT/`` (the submissions, copied; the originals
+are never modified), ``autograded/``, ``feedback/`` and ``gradebook.db``, nbgrader's gradebook.
+Each submission is graded by ``nbgrader autograde``, whose execution the course's config hands to
+``tools.grade_sandbox.SandboxedExecute`` (sandbox, time and memory limits; points from the
+grader, never from the kernel; flags for code that touches the checks, see ``tools.grade_tamper``).
 
-- a copy runs in a fresh kernel, in a temporary folder that holds only it and the lessons (the
-  exercises of lesson 02 read the lesson's engine), never the original, which is not modified;
-- its check cells are dropped and the checks are called by the grader, with the calls written in
-  the exercise set itself; points come from the verdicts the checks return, read through a line
-  marked with a secret the submission never sees, so a printed "✓ ..." earns nothing;
-- limits: ``--timeout`` seconds per notebook (each cell at most a third of it, so an endless loop
-  costs one exercise, not the run), ``--memory`` MiB of address space; no network and no view of
-  the solutions or the gradebook (a network and mount namespace, as root or in a user namespace,
-  then an unprivileged user when the grader is root; where Linux allows none of it, a line says
-  the isolation is weaker).
-
-``--jobs`` notebooks are graded at a time (default: one per core); each has its own sandbox, kernel
-and limits, and the results do not depend on the order.
-
-Results: ``OUT/gradebook.sqlite`` (tables ``students``, ``exercises``, ``grades``; re-grading
-replaces a student's rows, never duplicates them; the file is rewritten whole, then renamed),
-``OUT/grades.csv`` (a row per student, a column per exercise, the total) and one feedback page per
-student, ``OUT/feedback/STUDENT_ID.html``, with every check line. One line per student on the
-terminal, a summary at the end.
+Then: ``grades.csv`` (``nbgrader export`` with this module's ``ExerciseCsv``: a row per student
+and assignment, auto and manual points, a column per exercise, the flags), one feedback page per
+submission (``nbgrader generate_feedback``), and one line per student on the terminal. The
+written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import html
 import json
 import os
-import re
-import secrets
+import queue
 import shutil
-import sqlite3
 import subprocess
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import ExportPlugin
+from sqlalchemy.exc import SAWarning
+from traitlets import Unicode
+from traitlets.config.loader import PyFileConfigLoader
 
-from gdlessons.check import POINTS
+from tools.make_exercises import CODE_STUB, TEXT_STUB
+
+__all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(.*\)\s*$", re.MULTILINE)
+FORMGRADER = "nbgrader.server_extensions.formgrader"
+SOLUTIONS = ROOT / "notebooks" / "solutions"
+CONFIG = """\
+# The gdlessons course, written by `make grade` (python -m tools.grade): edit that, not this file.
+import sys
+
+sys.path.insert(0, {root!r})  # nbgrader imports the grader's preprocessor and export from there
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "gdlessons"
+c.CourseDirectory.root = {out!r}
+c.ClearSolutions.code_stub = {code_stub!r}
+c.ClearSolutions.text_stub = {text_stub!r}
+c.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back, and run
+c.Autograde.autograde_preprocessors = [
+    "tools.grade_sandbox.SandboxedExecute",  # nbgrader's Execute, in a sandbox
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SandboxedExecute.notebook_timeout = {timeout}
+c.SandboxedExecute.timeout = {cell_timeout}
+c.SandboxedExecute.memory_mib = {memory}
+c.SandboxedExecute.hidden = {hidden!r}
+c.ExportApp.plugin_class = "tools.grade.ExerciseCsv"
+c.ExerciseCsv.autograded = {autograded!r}
+"""
 
 
-def exercise_sets() -> dict[str, list[tuple[str, str]]]:
-    """Lesson number -> [(check name, the check call written in the exercise set), ...]."""
-    sets = {}
-    for path in sorted((NOTEBOOKS / "exercises").glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        calls = [
-            (m[1], m[0])
-            for c in nb.cells
-            if c.cell_type == "code"
-            for m in CHECK_CALL.finditer(c.source)
-        ]
-        sets[path.name[:2]] = calls
-    return sets
+def assignments() -> dict[str, tuple[str, str]]:
+    """Exercise set number -> (nbgrader assignment id, notebook id), from the solutions.
+
+    >>> assignments()["01"]
+    ('01_numpy_gradient_descent', '01_numpy_gradient_descent_exercises')
+    """
+    found = {}
+    for path in sorted(SOLUTIONS.glob("[0-9][0-9]_*_solutions.ipynb")):
+        assignment = path.name.removesuffix("_solutions.ipynb")
+        found[path.name[:2]] = (assignment, f"{assignment}_exercises")
+    return found
 
 
-def grading_notebook(submission: nbformat.NotebookNode, calls: list, nonce: str):
-    """The submission's code cells without its check cells, then the grader's checks."""
-    cells = [
-        c for c in submission.cells if c.cell_type == "code" and not CHECK_CALL.search(c.source)
-    ]
-    cells = [nbformat.v4.new_code_cell(c.source) for c in cells]
-    cells.append(
-        nbformat.v4.new_code_cell("from gdlessons import check as _grader_check\n_verdicts = {}")
-    )
-    for name, call in calls:  # one cell per check: a timeout costs that exercise only
-        call = call.replace("check.", "_grader_check.", 1)
-        cells.append(nbformat.v4.new_code_cell(f"_verdicts[{name!r}] = {call}"))
-    report = "{k: (v.status, v.points, v.message) for k, v in _verdicts.items()}"
-    cells.append(nbformat.v4.new_code_cell(f"import json\nprint({nonce!r} + json.dumps({report}))"))
-    return nbformat.v4.new_notebook(cells=cells, metadata=submission.get("metadata", {}))
-
-
-def run_one(path: Path, cell_timeout: int, memory_mib: int) -> int:
-    """Inside the sandbox: limit memory, execute ``path`` in place (errors and timeouts kept)."""
-    import resource
-
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-
-    limit = memory_mib * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    nb = nbformat.read(path, as_version=4)
-    # IPC sockets, not TCP: a kernel works with no network; an absolute path, since the kernel
-    # runs in the notebook's folder and this process elsewhere.
-    sockets = str(path.parent.parent / "kernel-ipc")
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=sockets)
-    client = NotebookClient(
-        nb,
-        km=km,
-        timeout=cell_timeout,
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    try:
-        client.execute()
-    finally:
-        nbformat.write(nb, path)
-    return 0
-
-
-def sandbox_prefix(hidden: list[Path]) -> tuple[list[str], str]:
-    """The command prefix that isolates a child, and how strong the isolation is."""
-    mounts = " && ".join(f"mount -t tmpfs none {p}" for p in hidden if p.exists())
-    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    if os.geteuid() == 0 and _works(["unshare", "--mount", "--net", "true"]):
-        runs = "import os, sys; sys.exit(not os.access(os.path.realpath(sys.executable), os.X_OK))"
-        if _works([*drop, sys.executable, "-c", runs]):  # can nobody start our Python?
-            script = f'{mounts} && exec {" ".join(drop)} "$@"'
-            return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "full"
-        script = f'{mounts} && exec "$@"'  # this checkout is private to root: stay root inside
-        return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "namespaces (as root)"
-    if _works(["unshare", "--user", "--map-root-user", "--mount", "--net", "true"]):
-        userns = ["unshare", "--user", "--map-root-user", "--mount", "--net"]
-        return [*userns, "sh", "-c", f'{mounts} && exec "$@"', "sh"], "user namespace"
-    return [], "none: no network or mount namespace here, submissions could reach both"
-
-
-def _works(command: list[str]) -> bool:
-    return subprocess.run(command, capture_output=True).returncode == 0
-
-
-def grade_notebook(path: Path, calls: list, args, prefix: list[str]) -> dict:
-    """check name -> (status, points, message) for one submitted notebook."""
-    try:
-        submission = nbformat.read(path, as_version=4)
-    except Exception as err:  # noqa: BLE001 - whatever is wrong with the file, say it and go on
-        return {"error": f"{path.name} is not a readable notebook ({type(err).__name__}); graded 0"}
-    nonce = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        work = Path(tmp)
-        for lesson in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):  # lesson 02's exercises read the lesson
-            shutil.copy(lesson, work / lesson.name)
-        (work / "exercises").mkdir()
-        target = work / "exercises" / "submission.ipynb"
-        nbformat.write(grading_notebook(submission, calls, nonce), target)
-        for folder in (work, work / "exercises"):
-            folder.chmod(0o777)  # the unprivileged user writes here, and only here
-        target.chmod(0o666)
-        env = dict(
-            os.environ,
-            HOME=tmp,
-            IPYTHONDIR=f"{tmp}/.ipython",
-            MPLCONFIGDIR=f"{tmp}/.mpl",
-            JUPYTER_RUNTIME_DIR=f"{tmp}/.runtime",
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        child = [
-            *prefix,
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--run-one",
-            str(target),
-            "--timeout",
-            str(args.timeout),
-            "--memory",
-            str(args.memory),
-        ]
-        log = open(work / "grader.log", "w")  # noqa: SIM115 - closed with the folder
-        proc = subprocess.Popen(
-            child, cwd=tmp, env=env, start_new_session=True, stdout=log, stderr=log
-        )
-        try:
-            proc.wait(timeout=args.timeout + 30)  # the notebook's time plus starting a kernel
-            late = ""
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
-            late = f"the notebook ran out of its {args.timeout} s; "
-        executed = nbformat.read(target, as_version=4)
-    lines = [o.get("text", "") for o in executed.cells[-1].get("outputs", [])]
-    found = [
-        line[len(nonce) :] for text in lines for line in text.splitlines() if line.startswith(nonce)
-    ]
-    verdicts = json.loads(found[0]) if found else {}
-    result = {}
-    for name, _ in calls:
-        result[name] = verdicts.get(name) or (
-            "fail",
-            0,
-            f"✗ {name}: no result ({late}the cell "
-            "timed out, crashed the kernel or ran out of memory)",
-        )
-    return result
-
-
-def write_results(out: Path, grades: dict, points: dict) -> None:
-    """Gradebook (merged with the last one, written whole, then renamed), CSV, feedback pages."""
+def course(out: Path, args: argparse.Namespace, hidden: list[Path]) -> NbGraderAPI:
+    """OUT as an nbgrader course, every assignment generated from its solution notebook."""
     out.mkdir(parents=True, exist_ok=True)
-    book, rows = out / "gradebook.sqlite", {}
-    try:
-        with sqlite3.connect(book) as old:
-            for student, name, status, got, message in old.execute("SELECT * FROM grades"):
-                rows[student, name] = (status, got, message)
-    except sqlite3.Error:
-        pass  # no gradebook yet, or not a readable one: it is written anew
-    for student, result in grades.items():
-        rows = {k: v for k, v in rows.items() if k[0] != student}  # re-grading replaces a student
-        rows.update({(student, name): tuple(v) for name, v in result.items()})
-    new = out / "gradebook.sqlite.new"
-    new.unlink(missing_ok=True)
-    with sqlite3.connect(new) as db:
-        db.execute("CREATE TABLE exercises (name TEXT PRIMARY KEY, max_points INTEGER NOT NULL)")
-        db.execute("CREATE TABLE students (id TEXT PRIMARY KEY)")
-        db.execute(
-            "CREATE TABLE grades (student TEXT REFERENCES students(id), exercise TEXT "
-            "REFERENCES exercises(name), status TEXT, points INTEGER, message TEXT, "
-            "PRIMARY KEY (student, exercise))"
-        )
-        db.executemany("INSERT INTO exercises VALUES (?, ?)", sorted(points.items()))
-        db.executemany(
-            "INSERT INTO students VALUES (?)", [(s,) for s in sorted({s for s, _ in rows})]
-        )
-        db.executemany(
-            "INSERT INTO grades VALUES (?, ?, ?, ?, ?)",
-            [(*key, *value) for key, value in sorted(rows.items())],
-        )
-    db.close()
-    os.replace(new, book)
-    students = sorted({s for s, _ in rows})
-    with open(out / "grades.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *sorted(points), "total", "max"])
-        for s in students:
-            got = [rows.get((s, name), ("", 0, ""))[1] for name in sorted(points)]
-            writer.writerow([s, *got, sum(got), sum(points.values())])
-    (out / "feedback").mkdir(exist_ok=True)
-    for s in students:
-        items = "".join(
-            f"<li><pre>{html.escape(rows[s, n][2])}</pre> {rows[s, n][1]}/{points[n]}</li>"
-            for n in sorted(points)
-            if (s, n) in rows
-        )
-        page = (
-            f'<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Feedback: '
-            f"{html.escape(s)}</title><h1>Feedback for {html.escape(s)}</h1><ol>{items}</ol></html>"
-        )
-        (out / "feedback" / f"{s}.html").write_text(page, encoding="utf-8")
+    settings = {
+        "root": str(ROOT),
+        "out": str(out),
+        "code_stub": CODE_STUB,
+        "text_stub": TEXT_STUB,
+        "timeout": args.timeout,
+        "cell_timeout": max(5, args.timeout // 3),
+        "memory": args.memory,
+        "hidden": [str(p) for p in hidden],
+        "autograded": str(out / "autograded"),
+    }
+    (out / "nbgrader_config.py").write_text(CONFIG.format(**settings), encoding="utf-8")
+    config = PyFileConfigLoader("nbgrader_config.py", str(out)).load_config()
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for number, (assignment, notebook) in assignments().items():
+        source = out / "source" / assignment / f"{notebook}.ipynb"
+        solution = (SOLUTIONS / f"{assignment}_solutions.ipynb").read_bytes()
+        release = out / "release" / assignment / f"{notebook}.ipynb"
+        if source.is_file() and source.read_bytes() == solution and release.is_file():
+            continue  # generated before from this very solution
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_bytes(solution)
+        done = api.generate_assignment(assignment)
+        if not done["success"]:
+            raise SystemExit(f"nbgrader generate_assignment {assignment} failed:\n{done['log']}")
+    return api
+
+
+class ExerciseCsv(ExportPlugin):
+    """``nbgrader export``'s CSV, with auto and manual points, a column per exercise, the flags."""
+
+    autograded = Unicode("autograded", help="the course's autograded folder").tag(config=True)
+
+    def export(self, gradebook: Gradebook) -> None:  # noqa: D102 - nbgrader's
+        rows, cells = [], set()
+        for assignment in gradebook.assignments:
+            for student in gradebook.students:
+                row = {"assignment": assignment.name, "student_id": student.id}
+                try:
+                    submission = gradebook.find_submission(assignment.name, student.id)
+                except MissingEntry:  # nothing (readable) submitted: nbgrader gives 0 too
+                    rows.append({**row, "score": 0.0, "max_score": assignment.max_score})
+                    continue
+                grades = [g for nb in submission.notebooks for g in nb.grades]
+                auto = [
+                    g for g in grades if g.auto_score is not None and g.cell.cell_type == "code"
+                ]
+                manual = [g for g in grades if g.cell.cell_type == "markdown"]
+                flags = [line for nb in submission.notebooks for line in self.flags(nb)]
+                row |= {
+                    "score": submission.score,
+                    "max_score": submission.max_score,
+                    "auto_score": sum(g.score for g in auto),
+                    "manual_score": sum(g.score for g in manual if not g.needs_manual_grade),
+                    "needs_manual_grade": sum(g.needs_manual_grade for g in manual),
+                    "flagged": any(nb.flagged for nb in submission.notebooks),
+                    "flags": " | ".join(flags),
+                }
+                row |= {g.name: g.score for g in grades if not g.needs_manual_grade}
+                cells |= {g.name for g in grades}
+                rows.append(row)
+        keys = ["assignment", "student_id", "score", "max_score", "auto_score", "manual_score"]
+        keys += ["needs_manual_grade", "flagged", "flags", *sorted(cells)]
+        with open(self.to or "grades.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, keys)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def flags(self, notebook) -> list[str]:  # noqa: ANN001 - a SubmittedNotebook
+        """The flags the grader wrote into the autograded notebook."""
+        path = Path(self.autograded, notebook.student.id, notebook.assignment.name)
+        try:
+            nb = nbformat.read(path / f"{notebook.name}.ipynb", as_version=4)
+        except (OSError, ValueError):
+            return []
+        return list(nb.metadata.get("gdlessons_grader", {}).get("flags", []))
+
+
+def grade_student(api: NbGraderAPI, out: Path, student: Path) -> tuple[str, list[str], bool]:
+    """Autograde one student's notebooks: their line, notes, and whether they were flagged."""
+    sets, notes, flags = assignments(), [], []
+    db = api.coursedir.db_url
+    with Gradebook(db, "gdlessons") as gb:
+        gb.update_or_create_student(student.name)
+    for path in sorted(student.glob("*.ipynb")):
+        if path.name[:2] not in sets:
+            notes.append(f"{path.name}: no exercise set numbered {path.name[:2]}, skipped")
+            continue
+        assignment, notebook = sets[path.name[:2]]
+        target = out / "submitted" / student.name / assignment
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - whatever is wrong with the file, say it, go on
+            notes.append(f"{path.name} is not a readable notebook ({type(err).__name__}); graded 0")
+            with Gradebook(db, "gdlessons") as gb, contextlib.suppress(MissingEntry):
+                gb.remove_submission(assignment, student.name)  # an earlier grade stands no more
+            for folder in ("autograded", "feedback"):
+                shutil.rmtree(out / folder / student.name / assignment, ignore_errors=True)
+            continue
+        target.mkdir(parents=True)
+        shutil.copy(path, target / f"{notebook}.ipynb")
+        done = api.autograde(assignment, student.name)
+        if not done["success"]:
+            notes.append(f"{path.name}: nbgrader autograde failed: {done['log'].strip()[-300:]}")
+            continue
+        graded = out / "autograded" / student.name / assignment / f"{notebook}.ipynb"
+        found = nbformat.read(graded, as_version=4).metadata.get("gdlessons_grader", {})
+        flags += [f"{path.name}: {line}" for line in found.get("flags", [])]
+        with Gradebook(db, "gdlessons") as gb:
+            gb.find_submission_notebook(notebook, assignment, student.name).flagged = bool(
+                found.get("flags")
+            )
+            gb.db.commit()
+        api.generate_feedback(assignment, student.name)  # feedback/STUDENT/ASSIGNMENT/*.html
+    with Gradebook(db, "gdlessons") as gb:
+        auto = written = 0
+        for sub in gb.find_student(student.name).submissions:
+            grades = [g for nb in sub.notebooks for g in nb.grades]
+            auto += sum(g.score for g in grades if g.cell.cell_type == "code")
+            written += sum(g.needs_manual_grade for g in grades)
+    line = f"{student.name}: {auto:g} points by the checks, {written} written answers to read"
+    line += " FLAGGED" if flags else ""
+    return line, notes + [f"flag: {f}" for f in flags], bool(flags)
+
+
+def _children(out: Path, students: list[Path], jobs: int) -> Iterator[dict]:
+    """Grade the students in ``jobs`` processes (nbgrader's apps are one per process), each
+    student's result as soon as it is there."""
+    groups = [students[k::jobs] for k in range(jobs) if students[k::jobs]]
+    results: queue.Queue[dict | None] = queue.Queue()
+
+    def run(group: list[Path]) -> None:
+        command = [sys.executable, "-m", "tools.grade", "--out", str(out), "--students"]
+        with subprocess.Popen(
+            [*command, *map(str, group)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as child:
+            left = {p.name for p in group}
+            for line in child.stdout:
+                result = json.loads(line)
+                left.discard(result["student"])
+                results.put(result)
+            why = (child.stderr.read().strip() or "no output").splitlines()[-1]
+        for name in sorted(left):  # the child died before it got to them
+            results.put(
+                {"student": name, "line": f"{name}: not graded", "notes": [why], "flagged": False}
+            )
+        results.put(None)
+
+    threads = [threading.Thread(target=run, args=(group,), daemon=True) for group in groups]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    while running:
+        result = results.get()
+        running -= result is None
+        if result is not None:
+            yield result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,59 +266,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=60, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=4096, help="MiB of memory per notebook")
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at a time"
+        "--jobs", type=int, default=os.cpu_count() or 1, help="students graded at a time"
     )
-    parser.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)  # inside the sandbox
+    parser.add_argument("--students", type=Path, nargs="+", help=argparse.SUPPRESS)  # a child
     args = parser.parse_args(argv)
+    # nbgrader's gradebook runs `alembic`, and kernels start from this Python: its bin/ first.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own, harmless
+    out = args.out.resolve()
+    if args.students:
+        config = PyFileConfigLoader("nbgrader_config.py", str(out)).load_config()
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        for student in args.students:
+            line, notes, flagged = grade_student(api, out, student)
+            result = {"student": student.name, "line": line, "notes": notes, "flagged": flagged}
+            print(json.dumps(result), flush=True)
+        return 0
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more, not {args.jobs}")
-    if args.run_one:
-        return run_one(args.run_one, max(5, args.timeout // 3), args.memory)
+    if args.timeout < 1 or args.memory < 256:
+        parser.error("--timeout must be 1 s or more and --memory 256 MiB or more")
     if args.submissions is None or not args.submissions.is_dir():
         parser.error(
             "give the folder of submissions, one subfolder per student: "
             "make grade SUBMISSIONS=path/to/submitted"
         )
-    sets = exercise_sets()
-    points = {name: POINTS[name] for calls in sets.values() for name, _ in calls}
-    args.out.mkdir(parents=True, exist_ok=True)  # so that the sandbox can hide it
-    hidden = [NOTEBOOKS / "solutions", args.out.resolve(), args.submissions.resolve()]
-    prefix, strength = sandbox_prefix(hidden)
-    print(f"grading {args.submissions} with sandbox isolation: {strength}")
+    from tools.grade_sandbox import sandbox_prefix
+
+    hidden = [SOLUTIONS, out, args.submissions.resolve()]
+    api = course(out, args, hidden)
+    print(f"grading {args.submissions} with sandbox isolation: {sandbox_prefix(tuple(hidden))[1]}")
     students = sorted(p for p in args.submissions.iterdir() if p.is_dir())
-    work = [
-        (path, sets.get(path.name[:2])) for st in students for path in sorted(st.glob("*.ipynb"))
-    ]
-
-    def grade(job: tuple[Path, list | None]) -> dict | None:
-        path, calls = job
-        return grade_notebook(path, calls, args, prefix) if calls else None
-
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # a job mostly waits on its sandbox
-        done = dict(zip([path for path, _ in work], pool.map(grade, work)))
-    grades, problems = {}, 0
-    for student in students:
-        result, notes = {}, []
-        for path in sorted(student.glob("*.ipynb")):
-            calls, graded = sets.get(path.name[:2]), done[path]
-            if calls is None:
-                notes.append(f"{path.name}: no exercise set numbered {path.name[:2]}, skipped")
-                continue
-            if "error" in graded:
-                notes.append(graded["error"])
-                graded = {name: ("fail", 0, f"✗ {graded['error']}") for name, _ in calls}
-            result.update(graded)
-        grades[student.name] = result
-        problems += bool(notes)
-        total = sum(v[1] for v in result.values())
-        print(
-            f"{student.name}: {total} points, {len(result)} exercises graded"
-            + "".join(f"\n  {note}" for note in notes)
-        )
-    write_results(args.out, grades, points)
+    problems = flagged = 0
+    for done in _children(out, students, args.jobs):  # a child mostly waits on its kernels
+        print(done["line"] + "".join(f"\n  {note}" for note in done["notes"]), flush=True)
+        problems += any(not note.startswith("flag: ") for note in done["notes"])
+        flagged += done["flagged"]
+    with Gradebook(api.coursedir.db_url, "gdlessons") as gb:
+        ExerciseCsv(config=api.config, to=str(out / "grades.csv")).export(gb)
     print(
-        f"{len(grades)} students graded ({problems} with notes); gradebook, grades.csv and "
-        f"feedback pages in {args.out}"
+        f"{len(students)} students graded ({problems} with notes, {flagged} flagged); "
+        f"gradebook.db, grades.csv and feedback/ in {out}\n"
+        f"written answers, in nbgrader's formgrader: cd {out} && {Path(sys.executable).parent}/"
+        f"jupyter server --ServerApp.jpserver_extensions=\"{{'{FORMGRADER}': True}}\"\n"
+        "  (.venv keeps formgrader off for the students' Lab), then open /formgrader"
     )
     return 0
 

@@ -1,8 +1,13 @@
 """Write the exercises, notebooks/exercises/NN_name_exercises.ipynb, from the solutions.
 
-nbgrader's ClearSolutions turns each `### BEGIN SOLUTION` ... `### END SOLUTION` block (inside a
-function, so the notebook still runs) into `# YOUR CODE HERE` + `raise NotImplementedError`, and
-`<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` into a prompt; then both are executed.
+First the solution notebook is marked up as nbgrader's source notebook (``mark_cells``): a cell
+with a ``### BEGIN SOLUTION`` block (inside a function, so the notebook still runs) is an answer
+cell, each check cell ``check.exNN_M(...)`` an autograded test cell worth ``check.POINTS``, and each
+``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` written answer becomes a markdown cell of
+its own, a "manually graded answer" worth ``WRITTEN_POINTS``, for nbgrader's formgrader. Then
+nbgrader's ClearSolutions turns each code block into ``# YOUR CODE HERE`` + ``raise
+NotImplementedError`` and each written answer into a prompt, LockCells and ComputeChecksums do what
+``nbgrader generate_assignment`` does, and both notebooks are executed.
 """
 
 from __future__ import annotations
@@ -16,15 +21,22 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor
-from nbgrader.preprocessors import ClearSolutions
+from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
 
+from gdlessons.check import POINTS
 from tools.run_lessons import execute
 
-__all__ = ["MarkerError", "exercise_path", "main", "student_notebook"]
+__all__ = ["CHECK_CALL", "MarkerError", "WRITTEN_POINTS", "exercise_path", "main", "mark_cells"]
+__all__ += ["student_notebook"]
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
 CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
 TEXT_STUB = "**Your answer:** *write it here.*"
+# A check cell: only the call, `check.ex01_1(my_gradient)`; its points are check.POINTS["ex01_1"].
+CHECK_CALL = re.compile(r"^check\.(ex\d\d_\d+)\(.*\)\s*$", re.MULTILINE)
+WRITTEN_POINTS = 1  # each written answer, scored by hand in nbgrader's formgrader
+_WRITTEN = re.compile(r"(?s)(.*?)(<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->)\n?(.*)")
+_EXERCISE = re.compile(r"^## Exercise (\d+)\.(\d+)", re.MULTILINE)
 
 
 class MarkerError(ValueError):
@@ -56,18 +68,75 @@ def exercise_path(solution: Path) -> Path:
     )
 
 
+def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **kind: bool | int) -> None:
+    flags = {"grade": False, "solution": False, "locked": False, **kind}
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, **flags}
+
+
+def mark_cells(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The solution notebook as nbgrader's source notebook (in place; marking twice changes nothing).
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+    ...     "## Exercise 1.2 · Why?\\n\\n<!-- BEGIN SOLUTION -->\\nBecause.\\n<!-- END SOLUTION -->\\n\\nThen."),
+    ...     nbformat.v4.new_code_cell("check.ex01_2(f)")])
+    >>> [(c.source[:14], c.metadata.get("nbgrader", {})) for c in mark_cells(nb).cells[1:]]  # doctest: +NORMALIZE_WHITESPACE
+    [('<!-- BEGIN SOL', {'grade_id': 'ex01_2_written', 'schema_version': 3, 'grade': True,
+      'solution': True, 'locked': False, 'points': 1}),
+     ('Then.', {}),
+     ('check.ex01_2(f', {'grade_id': 'ex01_2', 'schema_version': 3, 'grade': True,
+      'solution': False, 'locked': True, 'points': 1})]
+    """
+    cells, exercise = [], "ex00_0"
+    for cell in solution.cells:
+        parts = _WRITTEN.fullmatch(cell.source) if cell.cell_type == "markdown" else None
+        if parts is None:
+            cells.append(cell)
+            continue
+        texts = [part.strip("\n") for part in parts.groups()]
+        parts = [
+            text_suffix for text_suffix in zip(texts, ("", "-answer", "-after")) if text_suffix[0]
+        ]
+        for number, (text, suffix) in enumerate(parts):
+            part = cell if number == 0 else nbformat.v4.new_markdown_cell()  # ids that stay put
+            if number and cell.get("id"):
+                part.id = cell.id + suffix
+            part.source = text
+            cells.append(part)
+    used: set[str] = set()
+    for index, cell in enumerate(cells):
+        heading = _EXERCISE.search(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            exercise = f"ex{int(heading[1]):02d}_{heading[2]}"
+        call = CHECK_CALL.fullmatch(cell.source.strip()) if cell.cell_type == "code" else None
+        defined = re.search(r"^def (\w+)\(", cell.source, re.MULTILINE)
+        if call:
+            _nbgrader(cell, call[1], grade=True, locked=True, points=POINTS[call[1]])
+        elif "BEGIN SOLUTION" in cell.source and cell.cell_type == "markdown":
+            grade_id = f"{exercise}_written"
+            grade_id += f"_{index}" if grade_id in used else ""  # two in one exercise
+            _nbgrader(cell, grade_id, grade=True, solution=True, points=WRITTEN_POINTS)
+        elif "BEGIN SOLUTION" in cell.source:
+            _nbgrader(cell, defined[1] if defined else f"answer_{index}", solution=True)
+        used.add(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+    solution.cells = cells
+    return solution
+
+
 def student_notebook(solution: nbformat.NotebookNode, name: str = "?") -> nbformat.NotebookNode:
-    """A student copy of `solution`: every solution block replaced by its stub, outputs cleared."""
-    clear = _ClearSolutions(code_stub=CODE_STUB, text_stub=TEXT_STUB, enforce_metadata=False)
+    """A student copy of `solution`, as ``nbgrader generate_assignment`` makes it: every solution
+    block replaced by its stub, check cells locked, checksums for the autograder, outputs cleared."""
+    clear = _ClearSolutions(code_stub=CODE_STUB, text_stub=TEXT_STUB)
     try:
-        nb = clear.preprocess(copy.deepcopy(solution), {})[0]
+        nb = clear.preprocess(mark_cells(copy.deepcopy(solution)), {})[0]
     except MarkerError as err:
         raise MarkerError(f"{name}, {err}") from None
+    nb = LockCells().preprocess(nb, {})[0]
+    nb = ComputeChecksums().preprocess(nb, {})[0]
     return ClearOutputPreprocessor().preprocess(nb, {})[0]
 
 
-def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source) for c in nb.cells]
+def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
+    return [(c.cell_type, c.source, c.metadata.get("nbgrader", {})) for c in nb.cells]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stale += not ok
                 print(f"{'ok   ' if ok else 'STALE'} {target}")
                 continue
-            execute(solution, path.parent)
+            execute(mark_cells(solution), path.parent)
             nbformat.write(solution, path)
             student = student_notebook(solution, path.name)
             target.parent.mkdir(parents=True, exist_ok=True)
