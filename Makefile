@@ -85,6 +85,15 @@ grade: setup setup-dev  ## autograde SUBMISSIONS=dir/ on nbgrader -> build/grade
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted  (one folder per student)" >&2; exit 2; }
 	$(PY) -m tools.grade $(SUBMISSIONS) --out build/grades $(GRADE_OPTS)
 
+# nbgrader's formgrader (score the written answers, read the flags) on the course make grade built:
+# a Jupyter server on the loopback interface with the extension on for this server only.
+.PHONY: formgrader
+formgrader: setup-dev  ## nbgrader's formgrader on build/grades/ (after make grade): open the URL it prints
+	@test -f build/grades/nbgrader_config.py || { echo "no course in build/grades/: run make grade SUBMISSIONS=dir/ first" >&2; exit 2; }
+	cd build/grades && ../../$(VENV)/bin/jupyter server --ServerApp.ip=127.0.0.1 \
+	    --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': True}" \
+	    --ServerApp.default_url=/formgrader
+
 # After editing a lesson: its outputs, slide metadata and exercises in one command. First the module
 # gdlessons.engine, made from lesson 02's cells tagged engine, which exercise set 02 imports.
 refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
