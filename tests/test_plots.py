@@ -188,7 +188,7 @@ def test_fit_shows_the_data_the_fitted_line_and_the_prediction_at_5():
     assert prediction.get_xdata()[0] == 5.0 and prediction.get_ydata()[0] == pytest.approx(
         8.031, abs=5e-4
     )
-    assert "f(5) = 8.031" in legend_texts(ax)[2]
+    assert "prediction at x = 5: 8.031" in legend_texts(ax)[2]
     assert_readable(ax)
 
 
@@ -243,7 +243,7 @@ def test_training_run_shows_the_loss_curve_and_the_fit_side_by_side():
     h = run()
     loss_ax, fit_ax = plot_training_run(X, Y, h, axes=new_axes(2))
     np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), h.loss)
-    assert loss_ax.get_yscale() == "log" and "f(5) = 8.031" in legend_texts(fit_ax)[2]
+    assert loss_ax.get_yscale() == "log" and "x = 5: 8.031" in legend_texts(fit_ax)[2]
     assert loss_ax.get_figure() is fit_ax.get_figure()
     with pytest.raises(ValueError, match="axes must hold 2 Axes"):
         plot_training_run(X, Y, h, axes=[loss_ax])

@@ -38,9 +38,16 @@ def dataloader_takes(argument):
 EXTERNAL_NAMES = {
     "drop_last": lambda: dataloader_takes("drop_last"),
     "num_workers": lambda: dataloader_takes("num_workers"),
+    "retain_graph": lambda: "retain_graph" in inspect.signature(tensor_backward()).parameters,
     # gloo's network interface variable (README, On Windows and macOS): read by torch's gloo
     "GLOO_SOCKET_IFNAME": lambda: b"GLOO_SOCKET_IFNAME" in torch_library_bytes(),
 }
+
+
+def tensor_backward():
+    import torch
+
+    return torch.Tensor.backward
 
 
 def torch_library_bytes() -> bytes:

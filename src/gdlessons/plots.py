@@ -173,14 +173,18 @@ def plot_fit(X: Any, y: Any, history: History, *, ax: Axes, x_new: float = 5.0) 
     fitted, y_new = f"fitted line y = {_num(w)} x{bias}", w * x_new + b
     ax.plot(x_line, w * x_line + b, "--", linewidth=2, color=OKABE_ITO[1], label=fitted)
     ax.plot(
-        x_new, y_new, color=OKABE_ITO[2], label=f"prediction f({x_new:g}) = {_num(y_new)}", **STAR
+        x_new,
+        y_new,
+        color=OKABE_ITO[2],
+        label=f"prediction at x = {x_new:g}: {_num(y_new)}",
+        **STAR,
     )
     title = f"The model after {h.num_epochs} epochs (lr = {h.lr:g})"
     return _decorate(ax, title, "input x", "output y", legend=True)
 
 
 def plot_training_run(X: Any, y: Any, history: History, *, axes: Any) -> list[Axes]:
-    """One run at a glance on two ``axes``: its loss curve and the fit with f(5)."""
+    """One run at a glance on two ``axes``: its loss curve and the fit with its prediction at x = 5."""
     left, right = _axes(axes, 2, "loss curve, fit")[:2]
     return [plot_loss_curve(history, ax=left), plot_fit(X, y, history, ax=right)]
 

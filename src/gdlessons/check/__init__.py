@@ -31,7 +31,15 @@ shows it, one kind line, no points.
 """
 
 from gdlessons.check.core import POINTS, Verdict
-from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5, predict01_a
+from gdlessons.check.lesson01 import (
+    ex01_1,
+    ex01_2,
+    ex01_3,
+    ex01_4,
+    ex01_5,
+    predict01_a,
+    predict01_b,
+)
 from gdlessons.check.lesson02 import (
     ex02_1,
     ex02_2,
@@ -41,8 +49,16 @@ from gdlessons.check.lesson02 import (
     predict02_b,
     predict02_c,
 )
-from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
-from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
+from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4, predict03_a, predict03_b
+from gdlessons.check.lesson04 import (
+    ex04_1,
+    ex04_2,
+    ex04_3,
+    ex04_4,
+    ex04_5,
+    predict04_a,
+    predict04_b,
+)
 from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4
 from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4
 from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3
@@ -52,5 +68,5 @@ __all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4"
 __all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 __all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]
 # The lessons' prediction checkpoints (module predict): asked before the cell that shows the answer.
-__all__ += ["predict01_a"]
-__all__ += ["predict02_a", "predict02_b", "predict02_c"]
+__all__ += ["predict01_a", "predict01_b", "predict02_a", "predict02_b", "predict02_c"]
+__all__ += ["predict03_a", "predict03_b", "predict04_a", "predict04_b"]

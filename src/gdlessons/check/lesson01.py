@@ -20,7 +20,7 @@ from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient
 from gdlessons.train import train_numpy
 
-__all__ = ["ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "predict01_a"]
+__all__ = ["ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "predict01_a", "predict01_b"]
 
 
 def _at(case: Case, w: Any, b: float = 0.0) -> Case:
@@ -248,8 +248,36 @@ predict01_a = prediction(
         ),
         Said(
             lambda: _one_step(1 / lipschitz_constant(toy_data()[0]), factor=len(toy_data()[0])),
-            "that is the classic notebook's gradient, summed over the 4 samples instead of "
-            "averaged: 4 times too large a step.",
+            "that step is 4 times too large: the gradient summed over the 4 samples instead of "
+            "averaged (a classic slip, met at the end of this lesson).",
+        ),
+    ],
+)
+
+
+def _classic_gradient_at_0(sign: float = 1.0, mean: bool = False) -> float:
+    """The classic ``np.dot(2 * X, y_hat - y).mean()`` at w = 0 (``mean``: the right gradient)."""
+    X, y = toy_data()
+    y_hat = forward(X, 0.0)
+    dw = mse_gradient(X, y, y_hat)[0] if mean else np.dot(2 * X, y_hat - y).mean()
+    return sign * float(dw)
+
+
+predict01_b = prediction(
+    "1b",
+    "np.dot(2 * X, y_hat - y).mean() at w = 0 on the toy data",
+    _classic_gradient_at_0,
+    "np.dot already adds the four products 2 x_i (y_hat_i - y_i) into one number, -120, and the "
+    "mean of one number is that number: the sum, n = 4 times the mean -30.",
+    mistakes=[
+        Said(
+            lambda: _classic_gradient_at_0(mean=True),
+            "that is the right gradient, the mean; but np.dot already sums to one number, and "
+            ".mean() of one number does nothing: the result is the sum, 4 times -30.",
+        ),
+        Said(
+            lambda: _classic_gradient_at_0(sign=-1.0),
+            "the size is right but not the sign: at w = 0 every y_hat_i - y_i = -y_i is negative.",
         ),
     ],
 )

@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, close, number, read_pair
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
+from gdlessons.data import toy_data
 from gdlessons.gradcheck import numerical_gradient
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 from gdlessons.train import train_numpy
 
-__all__ = ["ex03_1", "ex03_2", "ex03_3", "ex03_4"]
+__all__ = ["ex03_1", "ex03_2", "ex03_3", "ex03_4", "predict03_a", "predict03_b"]
 
 
 def _gradient(c: Case) -> np.ndarray:
@@ -198,4 +200,59 @@ ex03_4 = exercise(
     rtol=1e-4,
     passed="autograd's MAE gradient matches central differences on two hidden data sets. "
     "(By hand: dw = mean(sign(y_hat - y) x).)",
+)
+
+
+# ---- Prediction checkpoints of the lesson (computed by torch, as the lesson's next cell does)
+
+
+def _a_plus_a(a: float = 3.0) -> float:
+    """``a.grad`` after ``(a + a).backward()``: a used twice, each use sends 1 back."""
+    import torch
+
+    a_ = torch.tensor(a, requires_grad=True)
+    (a_ + a_).backward()
+    return a_.grad.item()
+
+
+predict03_a = prediction(
+    "3a",
+    "a.grad after b = a + a; b.backward(), with a = 3",
+    _a_plus_a,
+    "a is used twice; each use sends back its local derivative 1, and backward adds what arrives "
+    "at a: 1 + 1 = 2 (the chain rule's sum over paths; b = 2a, so db/da = 2).",
+    mistakes=[
+        Said(
+            lambda: _a_plus_a() / 2,
+            "that counts one use of a; both uses send a gradient back, and they add up.",
+        ),
+        Said(lambda: 2 * 3.0, "that is the value of a + a; a.grad is how fast it changes with a."),
+    ],
+)
+
+
+def _backward_twice(times: int = 2) -> float:
+    """``w.grad`` after ``times`` forward + backward passes at w = 0 on the toy data, no zeroing."""
+    import torch
+
+    X_np, y_np = toy_data()
+    X, y = torch.from_numpy(X_np), torch.from_numpy(y_np)
+    w = torch.tensor(0.0, requires_grad=True)
+    for _ in range(times):
+        mse_loss(forward(X, w), y).backward()
+    return w.grad.item()
+
+
+predict03_b = prediction(
+    "3b",
+    "w.grad after two forward + backward passes at w = 0, without zeroing",
+    _backward_twice,
+    "backward() adds into w.grad: -30 from the first pass, -30 more from the second, -60.",
+    mistakes=[
+        Said(
+            lambda: _backward_twice(1),
+            "that is one pass; backward() does not overwrite w.grad, it adds to it.",
+        ),
+        Said(lambda: 0.0, "the two passes do not cancel: both add the same -30."),
+    ],
 )

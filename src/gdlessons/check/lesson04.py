@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import close, read_number, read_pair
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
 from gdlessons.train import train_nn
 
-__all__ = ["ex04_1", "ex04_2", "ex04_3", "ex04_4", "ex04_5"]
+__all__ = ["ex04_1", "ex04_2", "ex04_3", "ex04_4", "ex04_5", "predict04_a", "predict04_b"]
 
 
 def _is_linear(layer: Any) -> bool:
@@ -297,4 +298,60 @@ ex04_5 = exercise(
     "loop of exercise 4.2.",
     passed="with reduction='sum' and lr / n your run is the mean-loss run at lr, epoch for epoch, "
     "on two hidden data sets.",
+)
+
+
+# ---- Prediction checkpoints of the lesson (computed by torch, as the lesson's next cell does)
+
+
+def _weight_shape(in_features: int = 3, out_features: int = 2) -> tuple[int, ...]:
+    """The shape of ``nn.Linear(in_features, out_features).weight``; leaves torch's RNG as it was."""
+    import torch
+    from torch import nn
+
+    with torch.random.fork_rng():  # making a layer draws its random start: keep the lesson's seed
+        return tuple(nn.Linear(in_features, out_features).weight.shape)
+
+
+predict04_a = prediction(
+    "4a",
+    "the shape of nn.Linear(3, 2).weight, as (rows, columns)",
+    _weight_shape,
+    "W has one row per output and one column per input, (out, in) = (2, 3): each output is a row "
+    "of W times the sample, so y_hat = X W^T + b, (n, 3) times (3, 2) gives (n, 2).",
+    mistakes=[
+        Said(
+            lambda: _weight_shape()[::-1],
+            "that is (in, out), the order of nn.Linear's arguments; the weight is stored "
+            "transposed, (out, in), which is why the layer computes X W^T.",
+        )
+    ],
+)
+
+
+def _broadcast_perfect_fit(matching: bool = False) -> float:
+    """nn.MSELoss of the exact predictions y as a (4, 1) column against the (4,) targets y."""
+    import torch
+    from torch import nn
+
+    y = torch.from_numpy(toy_data()[1])
+    y_hat = y.reshape(-1, 1)  # every prediction right, but a (4, 1) column
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the broadcasting warning: this checkpoint is about it
+        return nn.MSELoss()(y_hat, y.reshape(-1, 1) if matching else y).item()
+
+
+predict04_b = prediction(
+    "4b",
+    "nn.MSELoss()(y_hat, y_flat): perfect (4, 1) predictions against the (4,) targets",
+    _broadcast_perfect_fit,
+    "(4, 1) minus (4,) broadcasts to a (4, 4) table of every prediction 2i minus every target 2j; "
+    "the mean of the squares (2i - 2j)^2 is 10, though each prediction is right.",
+    mistakes=[
+        Said(
+            lambda: _broadcast_perfect_fit(matching=True),
+            "that is the loss with matching shapes; with (4,) targets broadcasting compares every "
+            "prediction with every target, 16 differences, 12 of them not 0.",
+        )
+    ],
 )
