@@ -34,7 +34,9 @@ def _model(W1: Any, b1: Any, W2: Any, b2: float) -> Any:
     from torch import nn
 
     W1, b1, W2 = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (W1, b1, W2))
-    model = nn.Sequential(nn.Linear(1, len(W1)), nn.Tanh(), nn.Linear(len(W1), 1)).double()
+    H, f64 = len(W1), torch.float64  # skip_init: no random init, the global generator untouched
+    first = nn.utils.skip_init(nn.Linear, 1, H, dtype=f64)
+    model = nn.Sequential(first, nn.Tanh(), nn.utils.skip_init(nn.Linear, H, 1, dtype=f64))
     with torch.no_grad():
         model[0].weight.copy_(W1.reshape(-1, 1))
         model[0].bias.copy_(b1)
