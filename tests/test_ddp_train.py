@@ -128,7 +128,9 @@ def test_two_processes_train_lesson_07s_mlp_as_one_process_does(tmp_path):
     want = parameters_to_vector(model.parameters()).detach().numpy()
     np.testing.assert_allclose(result["parameters"], want, rtol=0, atol=1e-9)
     assert result["losses"][-1] < result["losses"][0] / 3  # it learns the wave
-    assert out.splitlines()[-1].startswith("after 30 epochs: loss on all data = ")
+    *_, last_loss, weights = out.splitlines()
+    assert last_loss.startswith("after 30 epochs: loss on all data = ")
+    assert re.fullmatch(r"W1 = \[.*\], b1 = \[.*\], W2 = \[.*\], b2 = \[.*\]", weights), weights
 
 
 def lesson_cells(tag):

@@ -50,7 +50,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from gdlessons import make_linear_data, make_wave_data
 from gdlessons.modules import LinearRegression
 
-__all__ = ["main", "mlp", "problem_and_model", "train"]
+__all__ = ["final_weights", "main", "mlp", "problem_and_model", "train"]
 
 
 def mlp(num_hidden: int = 3) -> nn.Sequential:
@@ -78,6 +78,26 @@ def problem_and_model(model: str, num_samples: int, seed: int) -> tuple:
         return torch.from_numpy(X).reshape(-1, 1), torch.from_numpy(y).reshape(-1, 1), mlp()
     X, y = make_linear_data(num_samples, w=[2.0, -3.4], b=4.2, noise=0.01, seed=seed)
     return torch.from_numpy(X), torch.from_numpy(y), LinearRegression(num_features=2)  # w = b = 0
+
+
+def final_weights(model: nn.Module) -> tuple[dict, str]:
+    """A trained model's weights: the result's fields, and the line rank 0 prints.
+
+    >>> final_weights(LinearRegression(num_features=2))
+    ({'w': [0.0, 0.0], 'b': 0.0}, 'w = [0. 0.], b = 0.0000')
+    >>> fields, line = final_weights(mlp())
+    >>> len(fields["parameters"]), line.split(" = ")[0]
+    (10, 'W1')
+    """
+    if isinstance(model, LinearRegression):
+        w, b = model.w.detach().cpu().numpy(), model.b.item()
+        return {"w": w.tolist(), "b": b}, f"w = {w.round(4)}, b = {b:.4f}"
+    first, last = model[0], model[2]  # lesson 07's MLP: W1, b1, W2, b2
+    named = {"W1": first.weight, "b1": first.bias, "W2": last.weight, "b2": last.bias}
+    shown = ", ".join(
+        f"{k} = {v.detach().cpu().numpy().ravel().round(4)}" for k, v in named.items()
+    )
+    return {"parameters": parameters_to_vector(model.parameters()).tolist()}, shown
 
 
 def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.device) -> dict:
@@ -118,15 +138,10 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
 
     loss = loss_on_all_data()
     losses.append(loss)
-    if args.model == "mlp":
-        weights = {"parameters": parameters_to_vector(model.module.parameters()).tolist()}
-    else:
-        weights = {"w": model.module.w.detach().cpu().numpy(), "b": model.module.b.item()}
+    weights, line = final_weights(model.module)
     if rank == 0:
         print(f"after {args.num_epochs} epochs: loss on all data = {loss:.2e}")
-        if args.model != "mlp":
-            print(f"w = {weights['w'].round(4)}, b = {weights['b']:.4f}", flush=True)
-    weights = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in weights.items()}
+        print(line, flush=True)
     run = {k: v for k, v in vars(args).items() if k != "out"}
     return {
         **run,
