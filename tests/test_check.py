@@ -444,6 +444,62 @@ def data_parallel(X, y, lr, num_epochs, world_size, average=True, workers=None):
     return w, b
 
 
+# ---------------------------------------------------------------- lesson 07
+
+
+def mlp_forward(X, W1, b1, W2, b2, act=np.tanh, first_bias=True, last_bias=True, out=None):
+    """A student's forward pass of the MLP in NumPy, right or with one classic slip."""
+    y_hat = act(np.outer(X, W1) + (b1 if first_bias else 0.0)) @ W2 + (b2 if last_bias else 0.0)
+    return y_hat if out is None else out(y_hat)
+
+
+def seeded_init(num_hidden, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=num_hidden), rng.normal(size=num_hidden), np.zeros(num_hidden), 0.0
+
+
+def constant_init(value):
+    return lambda num_hidden, seed: (*(np.full(num_hidden, value) for _ in range(3)), 0.0)
+
+
+def unseeded_init(num_hidden, seed):
+    rng = np.random.default_rng()  # the slip: a fresh, unseeded generator each call
+    return rng.normal(size=num_hidden), rng.normal(size=num_hidden), np.zeros(num_hidden), 0.0
+
+
+def tanh_with(**mistake):
+    return unary("tanh", math.tanh, lambda x, t: 1 - t**2, **mistake)
+
+
+def mlp_hessian(X, y, W1, b1, W2, b2, mean=True):
+    """The Hessian of the MLP's squared error (mean or sum) in its 3 H + 1 weights, float64."""
+    X, y, H = torch.from_numpy(X), torch.from_numpy(y), len(W1)
+
+    def J(theta):
+        W1, b1, W2, b2 = theta.split([H, H, H, 1])
+        errors = (torch.tanh(X[:, None] * W1 + b1) @ W2 + b2 - y) ** 2
+        return errors.mean() if mean else errors.sum()
+
+    theta = torch.from_numpy(np.concatenate([W1, b1, W2, [b2]]))
+    return torch.autograd.functional.hessian(J, theta).numpy()
+
+
+def max_lr(X, y, W1, b1, W2, b2, mean=True, numerator=2.0):
+    return numerator / np.linalg.eigvalsh(mlp_hessian(X, y, W1, b1, W2, b2, mean))[-1]
+
+
+def power_iteration_lr(num_iterations):
+    """2 / the eigenvalue power iteration finds (the largest in size, sign unchecked)."""
+
+    def my_max_lr(X, y, W1, b1, W2, b2):
+        H, v = mlp_hessian(X, y, W1, b1, W2, b2), np.ones(3 * len(W1) + 1)
+        for _ in range(num_iterations):
+            v = H @ v / np.linalg.norm(H @ v)
+        return 2 / abs(v @ H @ v)
+
+    return my_max_lr
+
+
 # ---------------------------------------------------------------- the table
 
 PASS = "pass"
@@ -969,6 +1025,69 @@ ANSWERS = {
         ("eps_inside", lambda *a: adam_step(*a, slip="eps inside"), fails("eps goes outside")),
         ("no_sqrt", lambda *a: adam_step(*a, slip="no sqrt"), fails("the square root of s_hat")),
     ],
+    "ex07_1": [
+        ("right", mlp_forward, PASS),
+        ("no_b1", lambda *a: mlp_forward(*a, first_bias=False), fails("its own bias")),
+        ("no_b2", lambda *a: mlp_forward(*a, last_bias=False), fails("a bias too: ... + b2")),
+        (
+            "tanh_on_the_output",
+            lambda *a: mlp_forward(*a, out=np.tanh),
+            fails("tanh belongs to the hidden layer only"),
+        ),
+        ("no_tanh", lambda *a: mlp_forward(*a, act=lambda z: z), fails("a line again")),
+        (
+            "relu",
+            lambda *a: mlp_forward(*a, act=lambda z: np.maximum(z, 0)),
+            fails("not relu: np.tanh(...)"),
+        ),
+        (
+            "transposed",
+            lambda X, W1, b1, W2, b2: np.tanh(np.outer(W1, X) + b1) @ W2 + b2,
+            fails("raised ValueError"),
+        ),
+    ],
+    "ex07_2": [
+        ("right", seeded_init, PASS),
+        ("zeros", constant_init(0.0), fails("1 different gradient row(s)", "all zeros or one")),
+        ("constant", constant_init(0.5), fails("stay copies of each other")),
+        ("unseeded", unseeded_init, fails("two calls with seed = 721 gave different starts")),
+        (
+            "seed_ignored",
+            lambda num_hidden, seed: seeded_init(num_hidden, 0),
+            fails("gave the same start", "use the seed"),
+        ),
+        ("three_things", lambda num_hidden, seed: seeded_init(num_hidden, seed)[:3], fails("four")),
+    ],
+    "ex07_3": [
+        ("right", tanh_with(), PASS),
+        ("assigns", tanh_with(assign=True), fails(ASSIGNS)),
+        ("no_out_grad", tanh_with(out_grad=False), fails(OUT_GRAD)),
+        (
+            "one_minus_a_squared",
+            unary("tanh", math.tanh, lambda x, t: 1 - x**2),
+            fails("not 1 - a**2", "(1 - t**2) * out.grad"),
+        ),
+        ("no_inputs", tanh_with(record=False), fails("tanh(a)" + NO_INPUTS)),
+        ("no_backward_step", tanh_with(attach=False), fails(NEVER)),
+        (
+            "value",
+            unary("tanh", lambda x: x, lambda x, t: 1 - math.tanh(x) ** 2),
+            fails("should be math.tanh(a.data)"),
+        ),
+        (
+            "float32",
+            unary("tanh", lambda x: float(np.float32(math.tanh(x))), lambda x, t: 1 - t**2),
+            fails("right to 5 digits but not to 1e-9"),
+        ),
+        ("no_value_class", (tanh_with(),), fails("check.ex07_3(tanh, Value).")),
+    ],
+    "ex07_4": [
+        ("right", max_lr, PASS),
+        ("one_over", lambda *a: max_lr(*a, numerator=1.0), fails("a safe lr, not the largest")),
+        ("sum", lambda *a: max_lr(*a, mean=False), fails("every curvature is n times")),
+        ("largest_in_size", power_iteration_lr(500), fails("largest in size, but negative")),
+        ("few_iterations", power_iteration_lr(12), fails("run more power iterations")),
+    ],
     "ex08_1": [
         ("right", shard_mean, PASS),
         (
@@ -1010,10 +1129,10 @@ RIGHT = {name: next(a for _, a, want in rows if want == PASS) for name, rows in 
 
 
 def arguments(name, answer):
-    """What a notebook passes: the answer, and for lesson 02 also the lesson's Value class."""
+    """What a notebook passes: the answer, and for lesson 02 and 7.3 also the lesson's Value."""
     if isinstance(answer, tuple):
         return answer
-    return (answer, Value) if name.startswith("ex02_") else (answer,)
+    return (answer, Value) if getattr(check, name).problem.also else (answer,)
 
 
 def feedback(check_fn, *answers):

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from gdlessons import make_linear_data, toy_data
+from gdlessons import make_linear_data, make_wave_data, toy_data
 from gdlessons.data import standardize
 
 
@@ -48,6 +48,21 @@ def test_make_linear_data_follows_the_model():
 def test_make_linear_data_rejects_bad_arguments_by_name(kwargs, error, words):
     with pytest.raises(error, match=words):
         make_linear_data(**kwargs)
+
+
+def test_make_wave_data_is_a_seeded_float64_sine_on_minus_3_to_3():
+    np.random.seed(123)
+    state = np.random.get_state()[1].copy()
+    X, y = make_wave_data(20, noise=0.1, seed=0)
+    assert X.dtype == y.dtype == np.float64 and X.shape == y.shape == (20,)
+    np.testing.assert_allclose(X, np.linspace(-3, 3, 20))
+    np.testing.assert_array_equal(y, make_wave_data(20, noise=0.1, seed=0)[1])
+    assert not np.array_equal(y, make_wave_data(20, noise=0.1, seed=1)[1])
+    np.testing.assert_allclose(make_wave_data(7, noise=0.0)[1], np.sin(np.linspace(-3, 3, 7)))
+    assert 0.05 < np.std(y - np.sin(X)) < 0.2  # the noise: standard deviation 0.1
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    with pytest.raises(ValueError, match="noise"):
+        make_wave_data(5, noise=-0.1)
 
 
 def test_standardize_uses_the_training_statistics_per_feature():

@@ -17,9 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
+from torch.nn.utils import parameters_to_vector
 
 from gdlessons import ddp_train, make_linear_data, train_autograd
 
@@ -110,6 +112,49 @@ def test_two_processes_full_batch_match_one_process_gradient_descent(tmp_path):
     w = np.array(result["w"], dtype=np.float32).round(4)
     last = re.escape(f"w = {w}, b = {result['b']:.4f}\n")
     assert re.fullmatch(f"{lines}after 20 epochs: {loss}{last}", out), out
+
+
+def test_two_processes_train_lesson_07s_mlp_as_one_process_does(tmp_path):
+    """--model mlp: the lesson's loop, unchanged, on the wave; float64, so to 1e-9."""
+    args = ["--model", "mlp", "--num-samples", "40", "--num-epochs", "30", "--lr", "0.3"]
+    out, result = run_ok(tmp_path, *args)
+    X, y, model = ddp_train.problem_and_model("mlp", 40, seed=0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    for _ in range(30):
+        loss = torch.nn.functional.mse_loss(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    want = parameters_to_vector(model.parameters()).detach().numpy()
+    np.testing.assert_allclose(result["parameters"], want, rtol=0, atol=1e-9)
+    assert result["losses"][-1] < result["losses"][0] / 3  # it learns the wave
+    *_, last_loss, weights = out.splitlines()
+    assert last_loss.startswith("after 30 epochs: loss on all data = ")
+    assert re.fullmatch(r"W1 = \[.*\], b1 = \[.*\], W2 = \[.*\], b2 = \[.*\]", weights), weights
+
+
+def lesson_cells(tag):
+    """The source of the lesson cells tagged ``tag`` (found by tag, not by number)."""
+    for path in sorted(Path(__file__).resolve().parents[1].glob("notebooks/[0-9]*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        sources = [c.source for c in cells if tag in c.metadata.get("tags", [])]
+        if sources:
+            return "\n\n".join(sources)
+    raise AssertionError(f"no lesson has cells tagged {tag!r}")
+
+
+def test_the_mlp_model_has_lesson_07s_architecture_and_seeded_start(capsys):
+    """The lesson's cell tagged torch-mlp, run as it is, and ddp_train's model from its seed."""
+    namespace = {"np": np, "torch": torch, "nn": torch.nn}
+    exec(lesson_cells("torch-mlp"), namespace)
+    capsys.readouterr()  # what the cell prints
+    lesson = namespace["model"]
+    torch.manual_seed(1)  # the lesson's seed
+    ours = ddp_train.mlp()
+    assert str(ours) == str(lesson)
+    assert [p.dtype for p in ours.parameters()] == [p.dtype for p in lesson.parameters()]
+    for mine, theirs in zip(ours.state_dict().items(), lesson.state_dict().items(), strict=True):
+        assert mine[0] == theirs[0] and torch.equal(mine[1], theirs[1])
 
 
 def global_batch_sgd(X, y, lr, num_epochs, batch_size, world_size, seed, warmup_steps=0):

@@ -12,7 +12,7 @@ self-checks, imported here).
 
 from gdlessons import check, numpy_gd
 from gdlessons._validate import check_gradient_args, check_model_args, check_same_shape, validated
-from gdlessons.data import make_linear_data, toy_data
+from gdlessons.data import make_linear_data, make_wave_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import lipschitz_constant
@@ -32,6 +32,7 @@ __all__ = [
     "forward",
     "lipschitz_constant",
     "make_linear_data",
+    "make_wave_data",
     "mse_gradient",
     "mse_loss",
     "numerical_gradient",

@@ -9,7 +9,7 @@ import numpy as np
 
 from gdlessons._validate import as_array, as_scalar, check_int, check_same_length
 
-__all__ = ["make_linear_data", "shard", "standardize", "toy_data"]
+__all__ = ["make_linear_data", "make_wave_data", "shard", "standardize", "toy_data"]
 
 
 def toy_data() -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +49,24 @@ def make_linear_data(
     y = (X * w_arr if w_arr.ndim == 0 else X @ w_arr) + as_scalar("b", b)
     y = y + noise * rng.standard_normal(n)
     return X.astype(np.float32), y.astype(np.float32)
+
+
+def make_wave_data(n: int, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of ``y = sin(x) + noise * N(0, 1)`` at ``x`` evenly spaced on [-3, 3], float64.
+
+    Lesson 07's problem: a wave that no line fits. The noise comes from
+    ``numpy.random.default_rng(seed)``: same seed, same data, nothing global seeded.
+
+    >>> X, y = make_wave_data(20, noise=0.1, seed=0)
+    >>> X.shape, y.shape, X.dtype, X[0], X[-1]
+    ((20,), (20,), dtype('float64'), np.float64(-3.0), np.float64(3.0))
+    """
+    n, seed = check_int("n", n), check_int("seed", seed, minimum=0)
+    noise = as_scalar("noise", noise)
+    if noise < 0:
+        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}.")
+    X = np.linspace(-3.0, 3.0, n)
+    return X, np.sin(X) + noise * np.random.default_rng(seed).standard_normal(n)
 
 
 def shard(X: Any, y: Any, rank: int, world_size: int) -> tuple[np.ndarray, np.ndarray]:

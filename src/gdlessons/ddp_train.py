@@ -7,6 +7,12 @@ with equal shards, that is the gradient over all the data. One machine, two proc
     torchrun --standalone --nproc-per-node=2 -m gdlessons.ddp_train --num-samples 1000 \\
         --num-epochs 50 --lr 0.1
 
+Lesson 07's MLP, ``nn.Sequential(nn.Linear(1, 3), nn.Tanh(), nn.Linear(3, 1))`` on the wave of
+``make_wave_data`` (float64), trains with the same loop: add ``--model mlp``::
+
+    torchrun --standalone --nproc-per-node=2 -m gdlessons.ddp_train --model mlp --num-samples 200 \\
+        --num-epochs 300 --lr 0.3
+
 Two machines: run this on both, HOST:PORT an open port on one of them, JOB any name::
 
     torchrun --nnodes=2 --nproc-per-node=2 --rdzv-backend=c10d --rdzv-id=JOB \\
@@ -38,21 +44,71 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.nn.utils import parameters_to_vector
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from gdlessons import make_linear_data
+from gdlessons import make_linear_data, make_wave_data
 from gdlessons.modules import LinearRegression
+
+__all__ = ["final_weights", "main", "mlp", "problem_and_model", "train"]
+
+
+def mlp(num_hidden: int = 3) -> nn.Sequential:
+    """Lesson 07's model: one hidden layer of ``num_hidden`` tanh units, in float64.
+
+    >>> mlp()
+    Sequential(
+      (0): Linear(in_features=1, out_features=3, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=3, out_features=1, bias=True)
+    )
+    """
+    return nn.Sequential(nn.Linear(1, num_hidden), nn.Tanh(), nn.Linear(num_hidden, 1)).double()
+
+
+def problem_and_model(model: str, num_samples: int, seed: int) -> tuple:
+    """(X, y, a fresh model): lesson 05's linear problem, or lesson 07's wave (``"mlp"``).
+
+    The MLP's random start comes from ``torch.manual_seed(seed)``: the same on every rank (and
+    DistributedDataParallel broadcasts rank 0's weights anyway).
+    """
+    if model == "mlp":
+        X, y = make_wave_data(num_samples, noise=0.1, seed=seed)
+        torch.manual_seed(seed)
+        return torch.from_numpy(X).reshape(-1, 1), torch.from_numpy(y).reshape(-1, 1), mlp()
+    X, y = make_linear_data(num_samples, w=[2.0, -3.4], b=4.2, noise=0.01, seed=seed)
+    return torch.from_numpy(X), torch.from_numpy(y), LinearRegression(num_features=2)  # w = b = 0
+
+
+def final_weights(model: nn.Module) -> tuple[dict, str]:
+    """A trained model's weights: the result's fields, and the line rank 0 prints.
+
+    >>> final_weights(LinearRegression(num_features=2))
+    ({'w': [0.0, 0.0], 'b': 0.0}, 'w = [0. 0.], b = 0.0000')
+    >>> fields, line = final_weights(mlp())
+    >>> len(fields["parameters"]), line.split(" = ")[0]
+    (10, 'W1')
+    """
+    if isinstance(model, LinearRegression):
+        w, b = model.w.detach().cpu().numpy(), model.b.item()
+        return {"w": w.tolist(), "b": b}, f"w = {w.round(4)}, b = {b:.4f}"
+    first, last = model[0], model[2]  # lesson 07's MLP: W1, b1, W2, b2
+    named = {"W1": first.weight, "b1": first.bias, "W2": last.weight, "b2": last.bias}
+    shown = ", ".join(
+        f"{k} = {v.detach().cpu().numpy().ravel().round(4)}" for k, v in named.items()
+    )
+    return {"parameters": parameters_to_vector(model.parameters()).tolist()}, shown
 
 
 def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.device) -> dict:
     """Lesson 05's loop on this rank's share of the data; rank 0 prints. Returns the result."""
-    X, y = make_linear_data(args.num_samples, w=[2.0, -3.4], b=4.2, noise=0.01, seed=args.seed)
-    X, y = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)  # all data, every rank
+    X, y, model = problem_and_model(args.model, args.num_samples, args.seed)
+    X, y = X.to(device), y.to(device)  # all data, every rank
     batch_size = args.batch_size or args.num_samples // world_size  # default: the whole shard
     dataset = TensorDataset(X, y)
     sampler = DistributedSampler(dataset, shuffle=True, seed=args.seed)  # this rank's share
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
-    model = DistributedDataParallel(LinearRegression(num_features=2).to(device))  # w = b = 0
+    model = DistributedDataParallel(model.to(device))
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     # Warmup: the lr ramps from lr / world_size (one process's lr under the linear scaling rule)
@@ -80,16 +136,16 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
             optimizer.step()
             warmup.step()  # once per step; after --warmup-steps steps the lr stays at --lr
 
-    w, b, loss = model.module.w.detach().cpu().numpy(), model.module.b.item(), loss_on_all_data()
+    loss = loss_on_all_data()
     losses.append(loss)
+    weights, line = final_weights(model.module)
     if rank == 0:
         print(f"after {args.num_epochs} epochs: loss on all data = {loss:.2e}")
-        print(f"w = {w.round(4)}, b = {b:.4f}", flush=True)
+        print(line, flush=True)
     run = {k: v for k, v in vars(args).items() if k != "out"}
     return {
         **run,
-        "w": w.tolist(),
-        "b": b,
+        **weights,
         "loss": loss,
         "losses": losses,
         "world_size": world_size,
@@ -122,6 +178,9 @@ def problem_with(args: argparse.Namespace, world_size: int, gpus_needed: int) ->
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--model", choices=["linear", "mlp"], default="linear", help="lesson 05's or lesson 07's"
+    )
     p.add_argument("--num-samples", type=int, required=True)
     p.add_argument("--num-epochs", type=int, required=True)
     p.add_argument("--lr", type=float, required=True)

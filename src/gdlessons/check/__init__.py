@@ -61,12 +61,15 @@ from gdlessons.check.lesson04 import (
 )
 from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4
 from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4
+from gdlessons.check.lesson07 import ex07_1, ex07_2, ex07_3, ex07_4, predict07_a, predict07_b
 from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3
 
 __all__ = ["POINTS", "Verdict", "ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "ex02_1"]
 __all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4", "ex04_1"]
 __all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 __all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]
+__all__ += ["ex07_1", "ex07_2", "ex07_3", "ex07_4"]
 # The lessons' prediction checkpoints (module predict): asked before the cell that shows the answer.
 __all__ += ["predict01_a", "predict01_b", "predict02_a", "predict02_b", "predict02_c"]
 __all__ += ["predict03_a", "predict03_b", "predict04_a", "predict04_b"]
+__all__ += ["predict07_a", "predict07_b"]
