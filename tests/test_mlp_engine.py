@@ -31,8 +31,9 @@ def tagged(tag):
 
 
 def engine():
-    """Lesson 02's engine with lesson 07's tanh and mlp, in one namespace."""
-    namespace = {}
+    """Lesson 02's engine with lesson 07's tanh and mlp, in one namespace (with ``math``, which
+    lesson 07 imports in its first cell)."""
+    namespace = {"math": math}
     for tag in ("engine", "engine-mlp"):
         path, source = tagged(tag)
         exec(compile(source, str(path), "exec"), namespace)
