@@ -35,9 +35,20 @@ from gdlessons.check.lesson01 import ex01_1, ex01_2, ex01_3, ex01_4, ex01_5, pre
 from gdlessons.check.lesson02 import ex02_1, ex02_2, ex02_3, ex02_4
 from gdlessons.check.lesson03 import ex03_1, ex03_2, ex03_3, ex03_4
 from gdlessons.check.lesson04 import ex04_1, ex04_2, ex04_3, ex04_4, ex04_5
-from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4
-from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4
-from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3
+from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4, predict05_a, predict05_b
+from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4, predict06_a, predict06_b
+from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3, predict08_a, predict08_b
+from gdlessons.check.lesson09 import (
+    predict09_a,
+    predict09_b,
+    predict09_c,
+    predict09_d,
+    predict09_e,
+    predict09_f,
+    predict09_g,
+    predict09_h,
+    predict09_i,
+)
 
 __all__ = ["POINTS", "Verdict", "ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5", "ex02_1"]
 __all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4", "ex04_1"]
@@ -45,3 +56,13 @@ __all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3"
 __all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]
 # The lessons' prediction checkpoints (module predict): asked before the cell that shows the answer.
 __all__ += ["predict01_a"]
+__all__ += [
+    "predict05_a",
+    "predict05_b",
+    "predict06_a",
+    "predict06_b",
+    "predict08_a",
+    "predict08_b",
+]
+__all__ += ["predict09_a", "predict09_b", "predict09_c", "predict09_d", "predict09_e"]
+__all__ += ["predict09_f", "predict09_g", "predict09_h", "predict09_i"]
