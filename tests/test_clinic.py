@@ -45,7 +45,8 @@ def test_the_numbers_a_check_quotes_are_printed_by_its_run(letter):
     printed = set(re.findall(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?", str(clinic.case(letter))))
     why = PREDICTIONS[f"predict09_{letter}"].why
     quoted = set(re.findall(r"(?<![\w.·/])-?\d+\.\d+(?![\w.]\d)", why))
-    formulas = {"0.95", "1.45", "1.5", "2.2", "-1.2", "0.0001", "0.015", "0.1", "0.05", "0.15", "0.09"}
+    formulas = {"0.95", "1.45", "1.5", "2.2", "-1.2", "0.0001", "0.015", "0.1", "0.05", "0.15"}
+    formulas |= {"0.09"}  # lr, L and their products, the noise variance
     missing = sorted(quoted - printed - formulas)
     assert not missing, f"case {letter}'s check quotes {missing}, not printed by its run"
 

@@ -16,12 +16,13 @@ bug in a check itself raises, so that CI (which executes the exercise notebooks)
 real error.
 
 Each check is declared, not hand-written: a ``Problem`` (module ``problem``) lists its hidden
-cases, its reference, and the classic mistakes with their hints; ``lesson01`` … ``lesson08`` hold
+cases, its reference, and the classic mistakes with their hints; ``lesson01`` … ``lesson09`` hold
 the declarations, ``core`` what they share. ``check.ex01_1.problem`` is the declaration.
 
 The lessons' prediction checkpoints, ``check.predict01_a(my_prediction)``, are declared the same
 way, beside each lesson's exercises (module ``predict``): a learner's number before the cell that
-shows it, one kind line, no points.
+shows it, one kind line, no points. Lesson 09, the loss-curve clinic, is made of them: a word from
+``gdlessons.clinic.CAUSES`` per broken run.
 
 >>> import numpy as np
 >>> verdict = ex01_1(lambda X, y, y_hat: float(np.mean(2 * X * (y_hat - y))))
