@@ -112,6 +112,7 @@ def test_a_look_alike_diagnosis_earns_a_hint_not_just_the_answer(letter):
 def test_a_diagnosis_is_read_kindly():
     letter = LETTERS[0]
     assert said(letter, "  LR_High ").startswith("✓")
+    assert said(letter, "lr high").startswith("✓") and said(letter, "LR-high").startswith("✓")
     assert "one of 'lr_high'" in said(letter, "learning rate")
 
 

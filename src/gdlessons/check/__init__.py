@@ -40,6 +40,9 @@ from gdlessons.check.lesson05 import ex05_1, ex05_2, ex05_3, ex05_4, predict05_a
 from gdlessons.check.lesson06 import ex06_1, ex06_2, ex06_3, ex06_4, predict06_a, predict06_b
 from gdlessons.check.lesson08 import ex08_1, ex08_2, ex08_3, predict08_a, predict08_b
 from gdlessons.check.lesson09 import (
+    ex09_1,
+    ex09_2,
+    ex09_3,
     predict09_a,
     predict09_b,
     predict09_c,
@@ -55,6 +58,7 @@ __all__ = ["POINTS", "Verdict", "ex01_1", "ex01_2", "ex01_3", "ex01_4", "ex01_5"
 __all__ += ["ex02_2", "ex02_3", "ex02_4", "ex03_1", "ex03_2", "ex03_3", "ex03_4", "ex04_1"]
 __all__ += ["ex04_2", "ex04_3", "ex04_4", "ex04_5", "ex05_1", "ex05_2", "ex05_3", "ex05_4"]
 __all__ += ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "ex08_1", "ex08_2", "ex08_3"]
+__all__ += ["ex09_1", "ex09_2", "ex09_3"]
 # The lessons' prediction checkpoints (module predict): asked before the cell that shows the answer.
 __all__ += ["predict01_a"]
 __all__ += [

@@ -319,8 +319,8 @@ predict06_a = prediction(
     mistakes=[
         Said(
             lambda: _kappa(_MEAN, _STD),
-            "κ = 1 needs both curvatures equal, which takes standardizing (dividing by the standard "
-            "deviation too); centring alone leaves 2 · var(x) = 2.5 against 2.",
+            "a κ of 1 needs both curvatures equal, which takes standardizing (dividing by the "
+            "standard deviation too); centring alone leaves 2 · var(x) = 2.5 against 2.",
         ),
         Said(
             lambda: _kappa(),

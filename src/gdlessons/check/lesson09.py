@@ -1,4 +1,4 @@
-"""Checks of lesson 09, the loss-curve clinic: name the cause of each broken run.
+"""Checks of lesson 09, the loss-curve clinic: name the cause of each broken run; its exercises.
 
 Each case of ``gdlessons.clinic`` is a prediction checkpoint with ``choices``: the learner writes one
 word of ``clinic.CAUSES``; the answer is the case's declared cause (``clinic.cause``), the
@@ -8,17 +8,23 @@ confuse it with earns a hint on how to tell the two apart.
 >>> predict09_a("lr_high")
 ✓ Prediction 9a: right, lr_high. ...
 >>> predict09_g("lr_high")
-✗ Prediction 9g: you said lr_high; the answer is sum_gradient. Lr · L = 0.15 ...
+✗ Prediction 9g: you said lr_high; the answer is sum_gradient. At lr · L = 0.15, ...
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from gdlessons.check.predict import Said, prediction
-from gdlessons.clinic import CAUSES, cause
+import numpy as np
 
-__all__ = ["predict09_a", "predict09_b", "predict09_c", "predict09_d", "predict09_e"]
+from gdlessons.check.core import read_number
+from gdlessons.check.predict import Said, prediction
+from gdlessons.check.problem import Case, Gives, exercise, hidden_case
+from gdlessons.clinic import CAUSES, cause, lr_above_2_over_L, lr_far_too_small
+from gdlessons.numpy_gd import lipschitz_constant
+
+__all__ = ["ex09_1", "ex09_2", "ex09_3"]
+__all__ += ["predict09_a", "predict09_b", "predict09_c", "predict09_d", "predict09_e"]
 __all__ += ["predict09_f", "predict09_g", "predict09_h", "predict09_i"]
 
 
@@ -173,7 +179,7 @@ predict09_g = _case(
     "(lesson 01's classic slip). Divide by n.",
     _said(
         "lr_high",
-        "lr · L = 0.15 is far below 2: with the mean's gradient this lr converges. The step is "
+        "at lr · L = 0.15, far below 2, the mean's gradient converges. The step is "
         "n = 20 times too large, from a gradient summed instead of averaged.",
     ),
     _said(
@@ -205,7 +211,7 @@ predict09_h = _case(
     ),
     _said(
         "lr_high",
-        "lr = 0.95 · 2/L is just below the limit and the loss never grows; a larger lr would "
+        "its lr, 0.95 · 2/L, is just below the limit, and the loss never grows; a larger lr would "
         "diverge. The slowness comes from the inputs, not the lr.",
     ),
 )
@@ -224,4 +230,119 @@ predict09_i = _case(
         "lr_low",
         "both losses fell fast; what is wrong is the gap: training 0.0051, validation 0.4.",
     ),
+)
+
+
+# ---- Exercises: the three numbers that tell most broken runs apart
+
+
+ex09_1 = exercise(
+    "9.1",
+    1,
+    "my_lr_times_L(lr, X) -> lr · L: the first check of any run, for y_hat = w x (1-D X, no bias)",
+    cases=[
+        hidden_case(12, 1.5, 0.0, 911, lr=0.3),
+        hidden_case(40, -2.0, 0.0, 912, lr=0.01),
+    ],
+    read=read_number("Your lr · L"),
+    reference=lambda c: c.lr * lipschitz_constant(c.X),
+    setting="For lr = {lr} on {n} samples your lr · L is {got}; the right one is {want}.",
+    mistakes=[
+        Gives(
+            lambda c: c.lr * float(np.mean(np.asarray(c.X, dtype=np.float64) ** 2)),
+            "L = 2 · mean(x²): the loss (w x - y)² has the curvature 2 x², so mind the 2.",
+        ),
+        Gives(
+            lambda c: c.want * c.n,
+            "that uses the sum of x² over the {n} samples; L comes from the mean loss: 2 · mean(x²).",
+        ),
+        Gives(
+            lambda c: 2 / (c.want / c.lr),
+            "that is the bound 2/L; return lr · L, the number to compare with 2.",
+        ),
+    ],
+    rtol=1e-4,
+    passed="lr · L is the run's first check: above 2 it diverges, far below 1 it crawls.",
+)
+
+
+def _losses(run, epochs: int, seed: int) -> Case:
+    return Case(losses=run(seed).curves["training loss"][: epochs + 1], epochs=epochs)
+
+
+def _factor(losses: np.ndarray, steps: int) -> float:
+    losses = np.asarray(losses, dtype=np.float64)
+    return float((losses[-1] / losses[0]) ** (1 / steps))
+
+
+ex09_2 = exercise(
+    "9.2",
+    2,
+    "my_factor_per_epoch(losses) -> the mean factor by which the loss changes per epoch",
+    cases=[_losses(lr_above_2_over_L, 10, 921), _losses(lr_far_too_small, 40, 922)],
+    read=read_number("Your factor per epoch"),
+    reference=lambda c: _factor(c.losses, c.epochs),
+    setting="For {epochs} epochs of losses your factor per epoch is {got}; the right one is {want}.",
+    mistakes=[
+        Gives(
+            lambda c: _factor(c.losses, 1),
+            "that is the factor over the whole run, last / first; per epoch, take its k-th root, "
+            "with k = len(losses) - 1 epochs between the first value and the last.",
+        ),
+        Gives(
+            lambda c: _factor(c.losses, c.epochs + 1),
+            "{epochs} epochs lie between the first and the last of {epochs} + 1 losses: the root "
+            "is len(losses) - 1, not len(losses).",
+        ),
+        Gives(
+            lambda c: 1 / c.want,
+            "that is first / last: the factor is last / first, above 1 when the loss grows.",
+        ),
+    ],
+    rtol=1e-4,
+    passed="on a log scale that factor is the slope: above 1 the run diverges, just below 1 it "
+    "crawls.",
+)
+
+
+def _floor(c: Case, batch_power: float = 1.0, hessian: float = 2.0) -> float:
+    X = np.asarray(c.X, dtype=np.float64)
+    A = np.column_stack([X, np.ones(len(X))])
+    trace = np.trace(hessian / len(X) * A.T @ A)
+    return float(c.lr * c.sigma**2 * trace / (2 * c.batch_size**batch_power))
+
+
+ex09_3 = exercise(
+    "9.3",
+    3,
+    "my_noise_floor(X, lr, sigma, batch_size) -> the predicted J - J_min of constant-lr SGD",
+    cases=[
+        hidden_case(200, [1.0, -2.0], 0.5, 931, lr=0.05, sigma=0.3, batch_size=4),
+        hidden_case(80, [3.0, 0.5, 1.0], 0.0, 932, lr=0.02, sigma=0.1, batch_size=1),
+    ],
+    read=read_number("Your floor"),
+    reference=_floor,
+    setting="For lr = {lr}, sigma = {sigma} and batches of {batch_size} your floor is {got}; the "
+    "right one is {want}.",
+    mistakes=[
+        Gives(
+            lambda c: _floor(c, batch_power=0.0),
+            "divide by the batch size too: a mean of B sample gradients has 1/B of the variance.",
+        ),
+        Gives(
+            lambda c: _floor(c, batch_power=0.5),
+            "the floor is a loss, it goes with the variance of the mean gradient, 1/B, not with "
+            "its standard deviation, 1/√B.",
+        ),
+        Gives(
+            lambda c: _floor(c, hessian=1.0),
+            "the Hessian of the mean squared error is 2/n · AᵀA, with A the inputs and a column "
+            "of ones (for the bias): mind the 2.",
+        ),
+    ],
+    otherwise="lesson 05: J - J_min ≈ lr · sigma² · trace(H) / (2 B), with H = 2/n · AᵀA and A "
+    "the columns of X and a column of ones.",
+    rtol=1e-4,
+    passed="the floor grows with lr and shrinks with the batch: when a run jitters there, lower the "
+    "lr, grow the batch, or use a schedule.",
 )
