@@ -500,6 +500,13 @@ def power_iteration_lr(num_iterations):
     return my_max_lr
 
 
+def predicted_floor(X, lr, sigma, batch_size, bias=True):
+    """Lesson 05's predicted floor, lr sigma² trace(H) / (2 B), H the MSE's Hessian in (w, b)."""
+    A = np.asarray(X, dtype=np.float64)
+    A = np.column_stack([A, np.ones(len(A))]) if bias else A
+    return lr * sigma**2 * np.trace(2 / len(A) * A.T @ A) / (2 * batch_size)
+
+
 # ---------------------------------------------------------------- the table
 
 PASS = "pass"
@@ -1122,6 +1129,65 @@ ANSWERS = {
             fails("4 times too large", "all_reduce sums"),
         ),
         ("worker_0_alone", lambda *a: data_parallel(*a, workers=1), fails("worker 0 alone")),
+    ],
+    "ex09_1": [
+        ("right", lambda lr, X: lr * 2 * np.mean(np.asarray(X, dtype=np.float64) ** 2), PASS),
+        (
+            "no_2",
+            lambda lr, X: lr * np.mean(np.asarray(X, dtype=np.float64) ** 2),
+            fails("mind the 2"),
+        ),
+        (
+            "summed",
+            lambda lr, X: lr * 2 * np.sum(np.asarray(X, dtype=np.float64) ** 2),
+            fails("the sum of x²"),
+        ),
+        (
+            "bound",
+            lambda lr, X: 1 / np.mean(np.asarray(X, dtype=np.float64) ** 2),
+            fails("the bound 2/L"),
+        ),
+    ],
+    "ex09_2": [
+        ("right", lambda losses: (losses[-1] / losses[0]) ** (1 / (len(losses) - 1)), PASS),
+        (
+            "whole_run",
+            lambda losses: losses[-1] / losses[0],
+            fails("the factor over the whole run"),
+        ),
+        (
+            "root_len",
+            lambda losses: (losses[-1] / losses[0]) ** (1 / len(losses)),
+            fails("not len(losses)"),
+        ),
+        (
+            "upside_down",
+            lambda losses: (losses[0] / losses[-1]) ** (1 / (len(losses) - 1)),
+            fails("first / last"),
+        ),
+    ],
+    "ex09_3": [
+        ("right", lambda X, lr, sigma, batch_size: predicted_floor(X, lr, sigma, batch_size), PASS),
+        (
+            "no_batch",
+            lambda X, lr, sigma, batch_size: predicted_floor(X, lr, sigma, 1),
+            fails("divide by the batch size"),
+        ),
+        (
+            "sqrt_batch",
+            lambda X, lr, sigma, batch_size: predicted_floor(X, lr, sigma, batch_size**0.5),
+            fails("not with its standard deviation"),
+        ),
+        (
+            "hessian_without_2",
+            lambda X, lr, sigma, batch_size: predicted_floor(X, lr, sigma, batch_size) / 2,
+            fails("mind the 2"),
+        ),
+        (
+            "no_bias_column",
+            lambda X, lr, sigma, batch_size: predicted_floor(X, lr, sigma, batch_size, bias=False),
+            fails("lesson 05: J - J_min"),
+        ),
     ],
 }
 ROWS = [(name, *row) for name, rows in ANSWERS.items() for row in rows]

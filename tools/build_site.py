@@ -22,6 +22,7 @@ from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
 
+from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 from tools.vega_bundle import needs_vega, write_bundle  # the explorers' offline script
 
 __all__ = ["alt_issue", "build_html", "build_slides", "figures", "link_notebooks", "main"]
@@ -173,6 +174,7 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
         sub = re.compile(rf"([^/]+)/{re.escape(name.removesuffix('.ipynb'))}_")
         more = [f" · [{m[1]}]({e})" for e in pages if (m := sub.match(e))]
         lines += [] if "/" in name else [f"- [{heading}]({name})" + "".join(more)]
+    lines += series_page.write(pages, out)  # and the index links to it
     index = v4.new_notebook(cells=[v4.new_markdown_cell("\n".join(lines))], metadata=nb.metadata)
     exporter = _exporter(HTMLExporter, "site_index.html.j2", template_name="lab")
     _render(exporter, index, "index.ipynb", path.parent, out, targets)

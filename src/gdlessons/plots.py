@@ -36,6 +36,7 @@ from gdlessons.history import History
 
 __all__ = [
     "OKABE_ITO",
+    "plot_curves",
     "plot_fit",
     "plot_loss_contour",
     "plot_loss_curve",
@@ -46,6 +47,7 @@ __all__ = [
     "loss_surface",
     "span",
     "style",
+    "styles",
 ]
 
 #: The Okabe-Ito colours, ordered for contrast on white (the pale yellow last).
@@ -54,6 +56,7 @@ MARKERS, LINESTYLES = "os^DvPX*", ("-", "--", "-.", ":")
 TITLE, LABEL, TICK = 13, 12, 11  # font sizes in points: readable from the back of a room
 STAR = {"linestyle": "none", "marker": "*", "markersize": 18, "markeredgecolor": "black"}
 Runs = History | Mapping[str, History]
+Looks = Mapping[str, Mapping[str, Any]]
 
 
 def style(i: int) -> dict[str, Any]:
@@ -63,6 +66,15 @@ def style(i: int) -> dict[str, Any]:
     {'color': '#D55E00', 'marker': 's', 'linestyle': '--'}
     """
     return {"color": OKABE_ITO[i % 8], "marker": MARKERS[i % 8], "linestyle": LINESTYLES[i % 4]}
+
+
+def styles(labels: Any) -> dict[str, dict[str, Any]]:
+    """``style(i)`` for each label in order: pass it as ``looks`` to give a run one look everywhere.
+
+    >>> styles(["SGD", "Adam"])["Adam"]
+    {'color': '#D55E00', 'marker': 's', 'linestyle': '--'}
+    """
+    return {str(label): style(i) for i, label in enumerate(labels)}
 
 
 def check_ax(ax: Any, name: str = "ax") -> Axes:
@@ -141,16 +153,19 @@ def _num(value: float) -> str:
 # ------------------------------------------------------------------------- runs over the epochs
 
 
-def plot_loss_curve(histories: Runs, *, ax: Axes, title: str | None = None) -> Axes:
+def plot_loss_curve(
+    histories: Runs, *, ax: Axes, title: str | None = None, looks: Looks | None = None
+) -> Axes:
     """The loss per epoch on a log scale, one line per run (a legend when there are several).
 
     A loss that shrinks by the same factor every epoch is a straight line on a log scale, so the
-    slope is the speed of convergence. An exact 0 cannot be drawn there: the line stops.
+    slope is the speed of convergence. An exact 0 cannot be drawn there: the line stops. ``looks``
+    (from ``styles``): each run's colour, marker and line style by its label.
     """
     runs, ax = _runs(histories, one_weight=False), check_ax(ax)
     for i, (label, h) in enumerate(runs.items()):
         loss = np.where(h.loss > 0, h.loss, np.nan)
-        look = {**style(i), "markevery": max(1, h.num_epochs // 25), "linewidth": 2}
+        look = {**_look(looks, label, i), "markevery": max(1, h.num_epochs // 25), "linewidth": 2}
         ax.plot(np.arange(h.num_epochs), loss, label=label or f"lr = {h.lr:g}", **look)
     ax.set_yscale("log")
     # Plain numbers (30, 20, 0.01) instead of 3 x 10^1; in-between ticks on short ranges.
@@ -283,12 +298,19 @@ def loss_surface(X: np.ndarray, y: np.ndarray, w: Any, b: Any) -> Any:
 
 
 def plot_loss_contour(
-    X: Any, y: Any, histories: Runs | None = None, *, ax: Axes, title: str | None = None
+    X: Any,
+    y: Any,
+    histories: Runs | None = None,
+    *,
+    ax: Axes,
+    title: str | None = None,
+    looks: Looks | None = None,
 ) -> Axes:
     """Contours of J(w, b) = mean((w x + b - y)^2), with each run's path (w[k], b[k]).
 
     For 1-D ``X`` and runs of a model **with** bias. Levels are log-spaced above the minimum,
     so both the steep walls and the flat floor of the valley show; least squares is a star.
+    ``looks`` (from ``styles``): each run's look by its label, e.g. the same as in a loss curve.
     """
     (X, y), runs, ax = _xy(X, y), _runs(histories, allow_none=True), check_ax(ax)
     for label, h in runs.items():
@@ -311,7 +333,8 @@ def plot_loss_contour(
         marks = sorted(
             {*range(min(h.num_epochs, 15)), *np.linspace(0, h.num_epochs - 1, 25).astype(int)}
         )
-        look = {**style(i + 1), "linewidth": 1.8, "markersize": 6, "markevery": marks, "zorder": 3}
+        look = {**_look(looks, label, i + 1), "linewidth": 1.8, "markersize": 6}
+        look |= {"markevery": marks, "zorder": 3}
         ax.plot(h.w, h.b, label=label or f"gradient descent, lr = {h.lr:g}", **look)
         if (h.w[0], h.b[0]) not in starts:  # runs from one start share one label
             starts.add((h.w[0], h.b[0]))
@@ -321,3 +344,46 @@ def plot_loss_contour(
     ax.plot(w_star, b_star, color=OKABE_ITO[2], zorder=5, label=best, **{**STAR, "markersize": 20})
     title = title or "Loss J(w, b): contour lines of equal loss"
     return _decorate(ax, title, "weight w", "bias b", legend=True)
+
+
+def _look(looks: Looks | None, label: str, i: int) -> dict[str, Any]:
+    if looks is None:
+        return style(i)
+    if label not in looks:
+        raise KeyError(f"looks has no entry for the run {label!r}: make it with styles(runs).")
+    return dict(looks[label])
+
+
+def plot_curves(
+    curves: Mapping[str, tuple[Any, Any]],
+    *,
+    ax: Axes,
+    title: str,
+    xlabel: str,
+    ylabel: str = "loss (log scale)",
+    logx: bool = False,
+    reference: Mapping[str, float] | None = None,
+) -> Axes:
+    """Several curves, label -> (x, values), on a log scale, each in its ``style``; ``reference``:
+    horizontal lines, label -> level (a noise variance, a floor).
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_curves({"a": ([0, 1, 2], [1.0, 0.1, 0.01])}, ax=ax, title="t", xlabel="step")
+    >>> ax.get_yscale(), ax.get_xscale()
+    ('log', 'linear')
+    >>> plt.close(fig)
+    """
+    ax = check_ax(ax)
+    for i, (label, (x, values)) in enumerate(curves.items()):
+        x, values = np.asarray(x, dtype=np.float64), np.asarray(values, dtype=np.float64)
+        if x.shape != values.shape:
+            raise ValueError(f"curves[{label!r}]: {x.shape[0]} x values for {values.shape[0]}.")
+        look = {**style(i), "markevery": max(1, len(x) // 12), "linewidth": 2.2, "markersize": 7}
+        ax.plot(x, np.where(values > 0, values, np.nan), label=label, **look)
+    for label, level in (reference or {}).items():
+        ax.axhline(level, color="0.4", linewidth=1, label=label)
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    return _decorate(ax, title, xlabel, ylabel, legend=len(curves) + len(reference or {}) > 1)

@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, call, close, fmt, read_number, read_pair, tensors
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, Shows, exercise, hidden_case
+from gdlessons.data import make_linear_data
 from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 
-__all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4"]
+__all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4", "predict05_a", "predict05_b"]
 
 
 def _is_module(model: Any) -> bool:
@@ -339,4 +341,75 @@ ex05_4 = exercise(
     rtol=1e-9,
     passed="your schedule takes one-sample SGD on hidden data at least 4 times below the floor "
     "of a constant lr, in the same number of steps.",
+)
+
+
+# ---- Prediction checkpoints of the lesson (on its data: the answer is the next cells')
+
+
+def _lesson_data() -> tuple[np.ndarray, np.ndarray]:
+    return make_linear_data(1000, w=[2.0, -3.4], b=4.2, noise=0.01, seed=0)
+
+
+def _steps_per_epoch(batch_size: int, drop_last: bool = False) -> int:
+    """Batches a DataLoader deals from the lesson's 1000 samples: the last one may be smaller."""
+    n = len(_lesson_data()[0])
+    return n // batch_size if drop_last else -(-n // batch_size)
+
+
+predict05_a = prediction(
+    "5a",
+    "optimizer steps in one epoch of 1000 samples in batches of 32",
+    lambda: _steps_per_epoch(32),
+    "1000 = 31 · 32 + 8: 31 full batches and a last one of 8 samples, one step each, so 32 steps "
+    "per epoch (DataLoader(..., drop_last=True) would drop the 8 and take 31).",
+    mistakes=[
+        Said(
+            lambda: _steps_per_epoch(32, drop_last=True),
+            "that counts the full batches only: the 8 samples left over make a last, smaller "
+            "batch, and a step of its own.",
+        ),
+        Said(
+            lambda: len(_lesson_data()[0]),
+            "that is one step per sample; a DataLoader takes one step per batch of 32.",
+        ),
+    ],
+    rtol=0.01,
+)
+
+
+def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
+    """The small-lr noise floor lr · sigma² · trace(H) / (2 B) at ``batch_size``, over B = 1's.
+
+    ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0).
+    """
+    X, _ = _lesson_data()
+    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
+    trace = np.trace(2 / len(X) * A.T @ A)
+    lr, sigma = 0.1, 0.01
+    floor = [lr * sigma**2 * trace / (2 * b**power) for b in (1, batch_size)]
+    return float(floor[1] / floor[0])
+
+
+predict05_b = prediction(
+    "5b",
+    "the floor J - J_min of batches of 4 at lr = 0.1, as a fraction of one sample's at lr = 0.1",
+    lambda: _floor_ratio(4),
+    "the mean of 4 independent sample gradients has 1/4 of one gradient's variance, and the floor "
+    "is where that noise, times lr², balances the shrinking: J - J_min ≈ lr s²/(4B), a quarter.",
+    mistakes=[
+        Said(
+            lambda: _floor_ratio(4, power=0.5),
+            "1/√4 is how the noise's standard deviation shrinks; the floor is a loss, which goes "
+            "with the variance, 1/B.",
+        ),
+        Said(
+            lambda: _floor_ratio(4, power=0.0),
+            "a larger batch does lower the floor: each step's gradient is less noisy.",
+        ),
+        Said(
+            lambda: _floor_ratio(4, power=-1.0),
+            "a larger batch lowers the floor, it does not raise it: less noise per step.",
+        ),
+    ],
 )

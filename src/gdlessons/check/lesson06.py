@@ -16,12 +16,14 @@ import numpy as np
 
 from gdlessons.check.core import Wrong, call, read_number, vector
 from gdlessons.check.lesson05 import WB, _sgd_run
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, exercise, hidden_case
+from gdlessons.data import toy_data
 from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
 
-__all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4"]
+__all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "predict06_a", "predict06_b"]
 
 
 def _best_lr(c: Case, slip: str = "") -> float:
@@ -287,4 +289,79 @@ ex06_4 = exercise(
     rtol=1e-6,
     passed="my_adam_step moves each coordinate by lr * sign(g) at step 1, and after 25 steps on "
     "hidden data ends where the lesson's update (torch.optim.Adam's) does.",
+)
+
+
+# ---- Prediction checkpoints of the lesson (on the toy valley: the answer is the next cells')
+
+
+def _eigenvalues(shift: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """The Hessian's eigenvalues for y_hat = w x + b on (x - shift) / scale, ascending."""
+    X = (toy_data()[0].astype(np.float64) - shift) / scale
+    A = np.column_stack([X, np.ones_like(X)])
+    return np.linalg.eigvalsh(2 / len(X) * A.T @ A)
+
+
+def _kappa(shift: float = 0.0, scale: float = 1.0) -> float:
+    low, high = _eigenvalues(shift, scale)
+    return float(high / low)
+
+
+_MEAN, _STD = (float(f(toy_data()[0].astype(np.float64))) for f in (np.mean, np.std))
+
+predict06_a = prediction(
+    "6a",
+    "the condition number kappa of the valley after centring x (no division by its std)",
+    lambda: _kappa(_MEAN),
+    "centred, H = 2 · diag(mean((x - x̄)²), 1) = diag(2.5, 2): the coupling is gone, but the two "
+    "curvatures still differ, so κ = 2.5/2 = 1.25. Dividing by the standard deviation as well "
+    "makes them equal (κ = 1).",
+    mistakes=[
+        Said(
+            lambda: _kappa(_MEAN, _STD),
+            "a κ of 1 needs both curvatures equal, which takes standardizing (dividing by the "
+            "standard deviation too); centring alone leaves 2 · var(x) = 2.5 against 2.",
+        ),
+        Said(
+            lambda: _kappa(),
+            "centring does change the valley: it removes the off-diagonal x̄ that tilts and "
+            "stretches it.",
+        ),
+        Said(
+            lambda: np.sqrt(_kappa()),
+            "√κ is what momentum's rate uses; centring changes the Hessian itself.",
+        ),
+    ],
+    rtol=0.01,
+)
+
+
+def _lr(rule: str) -> float:
+    low, high = _eigenvalues()
+    return {"best": 2 / (low + high), "2/max": 2 / high, "1/max": 1 / high, "1/min": 1 / low}[rule]
+
+
+predict06_b = prediction(
+    "6b",
+    "the lr that makes the flat and the steep factor equally slow, |1 - lr λmin| = |1 - lr λmax|",
+    lambda: _lr("best"),
+    "1 - lr λmin = -(1 - lr λmax) gives lr = 2/(λmin + λmax) = 2/(0.299 + 16.70) = 0.118: both "
+    "factors are then ±0.965.",
+    mistakes=[
+        Said(
+            lambda: _lr("2/max"),
+            "2/λmax is the limit, where the steep factor reaches -1 and stops shrinking at all; "
+            "the balance point is a little lower, 2/(λmin + λmax).",
+        ),
+        Said(
+            lambda: _lr("1/max"),
+            "1/λmax zeroes the steep factor, but the flat one is then 0.98: not equally slow.",
+        ),
+        Said(
+            lambda: _lr("1/min"),
+            "1/λmin zeroes the flat factor, but lr λmax is then far above 2: the steep direction "
+            "diverges.",
+        ),
+    ],
+    rtol=0.01,
 )

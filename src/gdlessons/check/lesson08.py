@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import read_pair
+from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, exercise, hidden_case
-from gdlessons.data import shard
+from gdlessons.data import shard, toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
 
-__all__ = ["ex08_1", "ex08_2", "ex08_3"]
+__all__ = ["ex08_1", "ex08_2", "ex08_3", "predict08_a", "predict08_b"]
 
 
 def _gradient(c: Case) -> np.ndarray:
@@ -137,4 +138,71 @@ ex08_3 = exercise(
     "the *same* (w, b); average the world_size gradients; one step for all.",
     passed="your simulated workers take the same step as one process with all the data in every "
     "epoch, on two hidden data sets.",
+)
+
+
+# ---- Prediction checkpoints of the lesson
+
+
+def _shard_gradients() -> list[float]:
+    """dJ_k/dw at w = 0 of the toy data's 2 shards, as the 2 workers compute them."""
+    X, y = toy_data()
+    return [
+        float(mse_gradient(*s, forward(s[0], 0.0))[0]) for s in (shard(X, y, r, 2) for r in (0, 1))
+    ]
+
+
+predict08_a = prediction(
+    "8a",
+    "the mean of the 2 workers' gradients dJ_k/dw at w = 0 (x = 1, 2 and x = 3, 4)",
+    lambda: float(np.mean(_shard_gradients())),
+    "worker 0 gets -10 and worker 1 gets -50; their mean, -30, is the gradient of all 4 "
+    "samples, exactly: the gradient of a mean over equal shards is the mean of their gradients.",
+    mistakes=[
+        Said(
+            lambda: float(np.sum(_shard_gradients())),
+            "that is what all_reduce returns, the sum over the workers; divided by K = 2 it is the "
+            "mean.",
+        ),
+        Said(
+            lambda: _shard_gradients()[0],
+            "that is worker 0's own gradient, from x = 1, 2 only: before all_reduce.",
+        ),
+        Said(
+            lambda: float(np.mean(_shard_gradients())) * len(toy_data()[0]),
+            "that is the gradient summed over the 4 samples, lesson 01's classic slip: n times "
+            "the mean's.",
+        ),
+    ],
+)
+
+
+def _scaled_lr(num_workers: int, power: float = 1.0) -> float:
+    """The one-worker lr 0.01 scaled for ``num_workers`` workers (the linear rule: power 1)."""
+    return 0.01 * num_workers**power
+
+
+predict08_b = prediction(
+    "8b",
+    "the lr for 4 workers with batches of 8 each, by the linear scaling rule (1 worker: 0.01)",
+    lambda: _scaled_lr(4),
+    "4 workers make the global batch 4 times larger, so an epoch has 4 times fewer steps; 4 times "
+    "the lr makes each step go as far as the 4 small ones it replaces: 4 · 0.01 = 0.04, while it "
+    "stays below 2/L.",
+    mistakes=[
+        Said(
+            lambda: _scaled_lr(4, power=0.0),
+            "at the same lr the 4 workers take a quarter of the steps per epoch, each no longer: "
+            "they fall behind. The rule multiplies the lr by K.",
+        ),
+        Said(
+            lambda: _scaled_lr(4, power=0.5),
+            "√K scaling (0.02) is another rule, for adaptive optimizers; the linear rule for SGD "
+            "multiplies by K.",
+        ),
+        Said(
+            lambda: _scaled_lr(4, power=-1.0),
+            "a larger batch is less noisy, so it takes a larger lr, not a smaller one.",
+        ),
+    ],
 )

@@ -27,6 +27,7 @@ wrong answers (``Said``: a wrong value and what it shows). ``rtol``: how close a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,8 +94,8 @@ class Prediction:
     def read(self, said: Any) -> Any:
         """The prediction as a float array, or as one of the ``choices``; else ``ValueError``."""
         if self.choices:
-            word = str(said).strip().lower()
-            if word not in [c.lower() for c in self.choices]:
+            word = _word(said)  # "LR high" and "lr-high" read as "lr_high"
+            if word not in [_word(c) for c in self.choices]:
                 options = ", ".join(repr(c) for c in self.choices)
                 raise ValueError(f"answer with one of {options} (you wrote {said!r}).")
             return word
@@ -113,7 +114,7 @@ class Prediction:
     def same(self, said: Any, value: Any) -> bool:
         """Whether a prediction equals a value: the same word, or numbers within the tolerance."""
         if self.choices:
-            return said == str(value).strip().lower()
+            return said == _word(value)
         value = np.asarray(value, dtype=np.float64)
         return said.shape == value.shape and bool(
             np.all(np.abs(said - value) <= self.rtol * np.abs(value) + self.atol)
@@ -122,6 +123,10 @@ class Prediction:
     def show(self, value: Any) -> str:
         """A value as the learner reads it: 4 significant digits, or the word."""
         return str(value) if self.choices else fmt(value)
+
+
+def _word(text: Any) -> str:
+    return re.sub(r"[\s-]+", "_", str(text).strip().lower())
 
 
 def _cap(text: str) -> str:
