@@ -86,3 +86,18 @@ def test_every_checkpoint_is_exported_and_asked_in_a_lesson():
     assert set(calls) <= set(PREDICTIONS), f"lessons call unknown checkpoints: {calls}"
     assert set(PREDICTIONS) <= set(calls), "declared but asked in no lesson"
     assert set(PREDICTIONS) <= set(check.__all__)
+
+
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_every_lesson_asks_for_at_least_two_predictions_and_has_an_instructor_note(lesson):
+    asked = {name for name, where in lesson_calls().items() if lesson.name in where}
+    assert len(asked) >= 2, f"{lesson.name} asks {sorted(asked)}: at least two checkpoints"
+    notes = [
+        c
+        for c in nbformat.read(lesson, as_version=4).cells
+        if c.cell_type == "markdown" and c.source.lstrip().startswith("**Instructor note")
+    ]
+    assert notes, f"{lesson.name} has no '**Instructor note:**' cell (speaker notes in the decks)"
