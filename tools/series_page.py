@@ -78,9 +78,9 @@ NOTATION = [
         "01, 05",
     ),
     (
-        "ŷ, f",
-        "ŷ = f(x) is the model's prediction; f is the model as a function, e.g. "
-        "f(x) = w x, so f(5) is the prediction at x = 5",
+        "ŷ (y_hat)",
+        "the model's prediction: ŷ = w x in 01-03, ŷ = X Wᵀ + b from 04; the prediction at "
+        "x = 5 is 5 w (+ b)",
         "01",
     ),
 ]
