@@ -51,7 +51,7 @@ OPT_MOVES = [  # raw x: SGD at 0.2 and 0.4 diverges; standardized x: it converge
 LESSON_LRS = _lr_options((0.1, 0.02, 0.3), 5)  # each optimizer's buttons, as lesson 06 builds them
 # The marks of gdlessons.explorers, as Vega-Lite names them.
 MARKS = {
-    "path": "lr_path_layer_1_layer_0_marks",
+    "path": "lr_path_layer_1_marks",
     "loss": "lr_loss_marks",
     "regime": "lr_text_layer_0_marks",
     "w": "lr_text_layer_1_marks",
@@ -144,16 +144,16 @@ def check_lr(page: Page, el, where: str) -> list[str]:
         # drawn up to the first point off the chart (w* - 3 to w* + 3), labelled there
         off = [k for k, w in enumerate(h.w) if not -1 <= w <= 5]
         drawn = epochs + 1 if not off else min(epochs, off[0]) + 1
-        h.w, h.loss = h.w[:drawn], h.loss[:drawn]
-        if [d["k"] for d in path] != list(range(drawn)) or not close([d["w"] for d in path], h.w):
+        if [d["k"] for d in path] != list(range(drawn)) or not close(
+            [d["w"] for d in path], h.w[:drawn]
+        ):
             problems.append(f"{at}: the path on J(w) is not train_numpy's w")
-        if not close([d["J"] for d in path], h.loss):
+        if not close([d["J"] for d in path], h.loss[:drawn]):
             problems.append(f"{at}: the path's losses are not train_numpy's")
         loss = sorted(marks(el, MARKS["loss"]), key=lambda d: d["k"])
-        full = train_numpy(X, y, lr=lr, num_epochs=epochs + 1).loss[:epochs]
-        if not close([d["J"] for d in loss], [v for v in full if v > 0]):
+        if not close([d["J"] for d in loss], [v for v in h.loss[:epochs] if v > 0]):
             problems.append(f"{at}: the loss curve is not train_numpy's loss")
-        w = float(f"{train_numpy(X, y, lr=lr, num_epochs=epochs).w_final:.{DIGITS}g}")
+        w = float(f"{h.w[epochs]:.{DIGITS}g}")
         want = f"after {epochs} epoch{'s' * (epochs != 1)}: w = {_format_w(w)}"
         texts = [d["_text"].replace("\u2212", "-") for d in marks(el, MARKS["w"])]  # d3: U+2212
         if texts != [want]:

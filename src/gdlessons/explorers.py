@@ -181,7 +181,10 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     off_text = f"'off the chart at step ' + datum.step + ': w = ' + format(datum.w, {W_FORMAT})"
     parabola = alt.layer(
         _data("w,J", list(zip(ws.tolist(), parabola_J))).mark_line(color="gray"),
-        run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True, point=look),
+        run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True),
+        # a dot for each step in view; the line alone runs on to the edge where the path leaves
+        run.transform_filter(f"datum.k <= epochs && datum.w >= {w_lo} && datum.w <= {w_hi}")
+        .mark_point(filled=True, opacity=1, **look),
         leaving.transform_calculate(text=off_text)
         .mark_text(color=COLORS[0], fontWeight="bold", align="left", baseline="top")
         .encode(x=alt.value(4), y=alt.value(4), text="text:N"),
@@ -210,7 +213,7 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
         .mark_text(dy=24),
     ).encode(x=alt.value(0), y=alt.value(8), text="text:N")
     charts = [
-        text.properties(width=600, height=36, view={"stroke": None}, name="lr_text"),
+        text.properties(width=600, height=44, view={"stroke": None}, name="lr_text"),
         alt.hconcat(
             parabola.properties(width=290, height=190, title="The path on J(w)", name="lr_path"),
             loss.properties(width=250, height=190, title="Loss per epoch (log)", name="lr_loss"),

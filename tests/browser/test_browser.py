@@ -128,13 +128,13 @@ def test_every_slide_fits(page, size, shots):
 # Every SVG text (titles, axis labels) must lie inside the explorer's box: nothing cut off.
 MARKS_JS = r"""(el) => {
   const out = [], texts = [], box = el.getBoundingClientRect();
-  const walk = (node, w, h) => {
-    for (const mark of node.items || []) {
-      if (mark.marktype === 'group') {
-        for (const g of mark.items || []) walk(g, g.width || w, g.height || h);
-        continue;
-      }
-      if (mark.role !== 'mark') continue;
+  const walk = (mark, w, h) => {  // a mark; w, h: the plot area of the group it is drawn in
+    if (mark.marktype === 'group') {
+      for (const g of mark.items || [])
+        for (const child of g.items || []) walk(child, g.width || w, g.height || h);
+      return;
+    }
+    if (mark.role === 'mark') {
       const items = mark.items || [];
       items.forEach((it, n) => {
         if (mark.marktype === 'text' && it.text) texts.push(String(it.text));
@@ -147,6 +147,7 @@ MARKS_JS = r"""(el) => {
     }
   };
   walk(el.gdView.scenegraph().root, el.gdView.width(), el.gdView.height());
+  if (!texts.length) out.push({name: 'no text mark found: the scenegraph was not read', leaves: false});
   const cut = [...el.querySelectorAll('svg text')].filter((t) => {
     const q = t.getBoundingClientRect();
     return q.width && (q.left < box.left - 1 || q.right > box.right + 1 || q.top < box.top - 1 || q.bottom > box.bottom + 1);
@@ -158,7 +159,11 @@ CONTROLS_JS = r"""(el) => [...el.querySelectorAll('.vega-bind input')].reduce((a
     acc.push({name: i.name, type: i.type, min: +i.min, max: +i.max, step: +i.step || 1,
               options: [...el.querySelectorAll(`input[name="${i.name}"]`)].map((r) => r.value)});
   return acc; }, [])"""
-SET_JS = r"""([el, name, type, value]) => {
+# What a range slider shows beside it (vega's <span>): for a step slider, the value it selects.
+SHOWN_JS = """(el, name) => {
+  const s = el.querySelector(`input[name="${name}"]`).nextElementSibling;
+  return s && s.tagName === 'SPAN' ? s.textContent : null; }"""
+SET_JS = r"""(el, [name, type, value]) => {
   const inputs = [...el.querySelectorAll(`input[name="${name}"]`)];
   if (type === 'radio') { inputs.find((i) => i.value === value).click(); }
   else if (type === 'checkbox') { if (inputs[0].checked !== value) inputs[0].click(); }
@@ -168,9 +173,7 @@ SET_JS = r"""([el, name, type, value]) => {
 
 
 def _explorer_pages() -> list[Path]:
-    pages = [p for p in PAGES if "gd-explorer" in p.read_text(encoding="utf-8")]
-    decks = [p for p in DECKS if "gd-explorer" in p.read_text(encoding="utf-8")]
-    return pages + decks
+    return [p for p in PAGES + DECKS if 'class="jp-OutputArea-output gd-explorer"' in p.read_text()]
 
 
 @pytest.mark.parametrize("path", _explorer_pages(), ids=lambda p: p.name)
@@ -212,6 +215,9 @@ def test_explorer_marks_stay_in_the_plot(page, path, shots):
                     problems.append(f"{at}: text cut at the chart's edge: {r['cut'][:3]}")
                 if r["titles"] != titles:
                     problems.append(f"{at}: titles {r['titles']}, not {titles}")
+                shown = el.evaluate(SHOWN_JS, control["name"])
+                if control["name"].endswith("_step") and shown == value:
+                    problems.append(f"{at}: the slider shows its step {shown!r}, not its value")
                 if diverging is None and any("diverg" in t for t in r["texts"]):
                     diverging = value
             # leave it at the first diverging value (the next controls are swept there), else the end
