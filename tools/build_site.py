@@ -192,7 +192,7 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
     targets = {n: n.removesuffix(".ipynb") + ".html" for n in [*pages, "index.ipynb"]}
     lines = [
         f"# {title}\n\nThe lessons in teaching order, each with what you can do after it and its "
-        "exercises. Every page reads offline and prints; the slides are in `build/slides/`.\n"
+        "exercises. Every page reads offline and prints.\n"
     ]
     for name, path in pages.items():
         nb = read(path, as_version=4)

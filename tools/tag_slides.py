@@ -61,7 +61,15 @@ SLIDE_PX = 900  # the width a figure may take on the slide; wider ones are scale
 EXPLORER_LINES = LINES_PER_SLIDE  # an explorer (a Vega-Lite chart with its sliders) fills a slide
 OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
 
-RISE_SETTINGS = {"theme": "serif", "scroll": True, "transition": "slide"}
+# The live slideshow lays slides out at the decks' 960x700 and scales them to the screen, as the
+# decks do (the line estimates above assume it); a slide still too tall scrolls.
+RISE_SETTINGS = {
+    "theme": "serif",
+    "scroll": True,
+    "transition": "slide",
+    "width": 960,
+    "height": 700,
+}
 
 _NOTES = re.compile(
     r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE

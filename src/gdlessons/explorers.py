@@ -183,8 +183,9 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
         _data("w,J", list(zip(ws.tolist(), parabola_J))).mark_line(color="gray"),
         run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True),
         # a dot for each step in view; the line alone runs on to the edge where the path leaves
-        run.transform_filter(f"datum.k <= epochs && datum.w >= {w_lo} && datum.w <= {w_hi}")
-        .mark_point(filled=True, opacity=1, **look),
+        run.transform_filter(
+            f"datum.k <= epochs && datum.w >= {w_lo} && datum.w <= {w_hi}"
+        ).mark_point(filled=True, opacity=1, **look),
         leaving.transform_calculate(text=off_text)
         .mark_text(color=COLORS[0], fontWeight="bold", align="left", baseline="top")
         .encode(x=alt.value(4), y=alt.value(4), text="text:N"),
