@@ -191,7 +191,9 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
         .encode(x=alt.value(4), y=alt.value(4), text="text:N"),
     ).encode(w_axis, J_axis, order="k:Q")
     loss = losses.transform_filter("datum.k < epochs && datum.J > 0").mark_line(point=True)
-    loss_axis = alt.Axis(format="~g", labelOverlap=True, labelFlush=True)  # 1e+18, not 1,000,...
+    # 100, 1e+10, 1e+18: a label stays short however far the loss grows, never 1,000,000,...
+    big = "abs(datum.value) >= 1e5 ? format(datum.value, '.0e') : format(datum.value, '~g')"
+    loss_axis = alt.Axis(labelExpr=big, labelOverlap=True, labelFlush=True)
     loss = loss.encode(
         alt.X("k:Q", title="epoch k"),
         alt.Y("J:Q", title="loss (log scale)", axis=loss_axis).scale(type="log"),

@@ -176,9 +176,10 @@ def _explorer_pages() -> list[Path]:
     return [p for p in PAGES + DECKS if 'class="jp-OutputArea-output gd-explorer"' in p.read_text()]
 
 
+@pytest.mark.parametrize("width", [1280, 1024])  # a laptop, and a narrow window or split pane
 @pytest.mark.parametrize("path", _explorer_pages(), ids=lambda p: p.name)
-def test_explorer_marks_stay_in_the_plot(page, path, shots):
-    page.set_viewport_size({"width": 1280, "height": 720})
+def test_explorer_marks_stay_in_the_plot(page, path, width, shots):
+    page.set_viewport_size({"width": width, "height": 720})
     page.goto(path.as_uri())
     page.wait_for_function(
         "() => [...document.querySelectorAll('.gd-explorer')].every((e) => e.dataset.gdReady)"
@@ -204,7 +205,7 @@ def test_explorer_marks_stay_in_the_plot(page, path, shots):
                 el.evaluate(SET_JS, [control["name"], control["type"], value])
                 r = el.evaluate(MARKS_JS)
                 checked += 1
-                at = f"{path.name} explorer {n + 1}, {control['name']} = {value}"
+                at = f"{path.name} at {width}px, explorer {n + 1}, {control['name']} = {value}"
                 says_off = any("off the chart at step" in t for t in r["texts"])
                 for o in r["outside"]:
                     if not (o["leaves"] and says_off):
@@ -224,7 +225,7 @@ def test_explorer_marks_stay_in_the_plot(page, path, shots):
             el.evaluate(SET_JS, [control["name"], control["type"], diverging or values[-1]])
         el.screenshot(
             path=shots
-            / f"explorer-after-{path.name.split('.')[0]}-{n + 1}{'-deck' if 'slides' in path.name else ''}.png"
+            / f"explorer-after-{path.name.split('.')[0]}-{n + 1}{'-deck' if 'slides' in path.name else ''}-{width}.png"
         )
     assert checked, f"{path.name}: no explorer control found"
     assert not problems, f"{len(problems)} of {checked} positions:\n" + "\n".join(problems[:40])
