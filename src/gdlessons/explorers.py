@@ -76,10 +76,22 @@ class Explorer(alt.VConcatChart):
         return {"application/vnd.vegalite.v5+json": self.to_dict(), "text/plain": self.description}
 
 
+def _denoise(v: float) -> float:
+    """``v`` to 12 significant digits: a value that differs between CPUs only in its last bits
+    (1.33749999999 here, 1.33750000001 there) is then rounded the same way to ``DIGITS``.
+
+    >>> f"{_denoise(1.3375 - 2e-16):.4g}" == f"{_denoise(1.3375 + 2e-16):.4g}"
+    True
+    """
+    return float(f"{v:.12g}")
+
+
 def _data(header: str, rows: list, pick: str = "true") -> alt.Chart:
     """A chart of ``rows`` as CSV (``DIGITS`` significant digits), filtered by ``pick``."""
     out, names = io.StringIO(), header.split(",")
-    fmt = [[f"{v:.{DIGITS}g}" if isinstance(v, float) else v for v in row] for row in rows]
+    fmt = [
+        [f"{_denoise(v):.{DIGITS}g}" if isinstance(v, float) else v for v in row] for row in rows
+    ]
     csv.writer(out, lineterminator="\n").writerows([names, *fmt])
     parse = {name: "number" for name in names if name != "text"}
     data = alt.InlineData(values=out.getvalue(), format={"type": "csv", "parse": parse})
@@ -254,7 +266,8 @@ def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tupl
             while len(rows) <= num_epochs and not (rows and max(map(abs, rows[-1][1:])) > 100):
                 h = train_minibatch(model, optimizer, X, y, num_epochs=epochs_per_call)
                 rows += [
-                    (len(rows) + k, float(w), float(b)) for k, (w, b) in enumerate(zip(h.w, h.b))
+                    (len(rows) + k, _denoise(float(w)), _denoise(float(b)))
+                    for k, (w, b) in enumerate(zip(h.w, h.b))
                 ]
         far = [k for k, row in enumerate(rows) if max(map(abs, row[1:])) > 100]
         return rows[: min(far, default=num_epochs) + 1]
