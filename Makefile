@@ -73,7 +73,7 @@ run: setup  ## execute every lesson into build/run/ (notebooks + offline HTML); 
 TEST_WORKERS ?= auto
 test: setup setup-dev  ## lint, unit tests, doctests, and every notebook re-executed against its stored outputs
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet .
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) tests src notebooks
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(NBVAL) --ignore=tests/browser tests src notebooks
 
 # Instructors: grade a class's exercise notebooks, SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb,
 # with nbgrader (autograde, gradebook, feedback, formgrader) in a sandbox (no network, time and
@@ -179,6 +179,10 @@ NEED_CHROMIUM = test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,$(1) needs De
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 .PHONY: html slides check-render
+# The browser tests (pytest-playwright, Debian's Chromium via tools/browser.py) on what html and
+# slides built: every slide fits 1280x720 and 1920x1080; the explorers' marks stay in their plots.
+# A report and screenshots of what fails in build/render/. make test leaves them out (no build).
+BROWSER_TESTS := tests/browser --browser chromium -q
 
 $(VENDOR_STAMP):
 	@command -v npm >/dev/null || { $(call ROOT_OR_HINT,make slides needs npm for reveal.js,npm); \
@@ -201,6 +205,7 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 	@$(call NEED_CHROMIUM,check-render)
 	$(PY) -m tools.check_render --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
 		--links $(wildcard build/run/html)
+	$(PY) -m pytest $(BROWSER_TESTS) -k test_every_slide_fits
 
 # The explorers (gdlessons.explorers) in headless Chromium, offline: a scratch notebook with both,
 # executed, as a lesson page, a deck and in JupyterLab; every slider moved by keyboard, the drawn
@@ -210,6 +215,7 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@$(call NEED_CHROMIUM,check-explorers)
 	$(PY) -m tools.check_explorers --lab --shots build/render
+	$(PY) -m pytest $(BROWSER_TESTS) -k test_explorer_marks_stay_in_the_plot
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import altair as alt
@@ -18,7 +19,15 @@ import torch
 
 from gdlessons import lipschitz_constant, toy_data, train_numpy
 from gdlessons.data import standardize
-from gdlessons.explorers import DIGITS, lr_explorer, lr_grid, optimizer_explorer, regime
+from gdlessons.explorers import (
+    DIGITS,
+    _lr_options,
+    _path,
+    lr_explorer,
+    lr_grid,
+    optimizer_explorer,
+    regime,
+)
 from gdlessons.modules import LinearRegression, train_minibatch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,15 +92,47 @@ def test_one_over_L_and_two_over_L_are_marked(lr_spec):
 def test_lr_data_is_train_numpys_run_and_the_regime_lesson_01s(lr_spec, step):
     info = table(lr_spec, "i,lr,f,text")[step]
     h = train_numpy(X, y, lr=LRS[step], num_epochs=51)
+    losses = [r for r in table(lr_spec, "i,k,J") if r["i"] == step]
+    assert [r["k"] for r in losses] == list(range(51))
+    assert np.allclose([r["J"] for r in losses], h.loss, rtol=RTOL, atol=1e-12)
+    ends = [r for r in table(lr_spec, "i,k,w") if r["i"] == step]
+    assert np.allclose([r["w"] for r in ends], h.w, rtol=RTOL, atol=1e-12)
+    # the path on J(w): the run up to its first point off the chart (w* - 3 to w* + 3), included
     run = [r for r in table(lr_spec, "i,k,w,J") if r["i"] == step]
-    assert [r["k"] for r in run] == list(range(51))
-    assert np.allclose([r["w"] for r in run], h.w, rtol=RTOL, atol=1e-12)
-    assert np.allclose([r["J"] for r in run], h.loss, rtol=RTOL, atol=1e-12)
+    outside = [k for k, w in enumerate(h.w) if not -1 <= w <= 5]
+    drawn = 51 if not outside else outside[0] + 1
+    assert [r["k"] for r in run] == list(range(drawn))
+    assert np.allclose([r["w"] for r in run], h.w[:drawn], rtol=RTOL, atol=1e-12)
+    assert np.allclose([r["J"] for r in run], h.loss[:drawn], rtol=RTOL, atol=1e-12)
     factor = 1 - LRS[step] * L
     word = {0: "slow, one side", 18: "slow, one side", 33: "one step", 36: "oscillating"}.get(
         step, "diverging"
     )
     assert info["text"].endswith(word) and np.isclose(info["f"], factor, rtol=RTOL)
+    assert (step >= 39) == bool(outside)  # only a diverging run leaves the chart
+
+
+def test_a_diverging_path_is_labelled_where_it_leaves_the_chart(lr_spec):
+    leaves = {int(r["i"]): r for r in table(lr_spec, "i,step,w")}
+    assert sorted(leaves) == [39, 40]  # the two rates past 2/L
+    for i, row in leaves.items():
+        h = train_numpy(X, y, lr=LRS[i], num_epochs=51)
+        k = next(k for k, w in enumerate(h.w) if not -1 <= w <= 5)
+        assert row["step"] == k and np.isclose(row["w"], h.w[k], rtol=RTOL)
+    assert "'off the chart at step ' + datum.step" in json.dumps(lr_spec)
+
+
+def test_the_path_on_J_keeps_the_parabola_and_the_start_in_view(lr_spec):
+    (path,) = [c for c in lr_spec["vconcat"][1]["hconcat"] if c.get("name") == "lr_path"]
+    x, y_ = path["encoding"]["x"]["scale"]["domain"], path["encoding"]["y"]["scale"]["domain"]
+    assert x[0] <= 0 <= x[1] and x == [-1.0, 5.0]  # w = 0, the start, and w* = 2 in the middle
+    parabola = table(lr_spec, "w,J")
+    assert y_[0] == 0 and np.isclose(y_[1], max(r["J"] for r in parabola), rtol=RTOL)
+
+
+def test_the_lr_slider_says_the_learning_rate_it_selects(lr_spec):
+    labels = lr_spec["usermeta"]["sliderLabels"]["lr_step"]
+    assert labels == [f"lr = {a:.3g}" for a in LRS] and labels[18] == "lr = 0.01"
 
 
 def test_the_lesson_run_at_lr_0_01_and_10_epochs_ends_at_w_1_606(lr_spec):
@@ -115,12 +156,17 @@ def raw(rows):
     return [r for r in rows if r["z"] == 0]
 
 
+def lr_of(o, i):
+    return _lr_options((0.1, 0.02, 0.3), SMALL["steps"])[o][i]
+
+
 def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_spec):
     rows, info = raw(table(opt_spec, "z,o,i,j,k,w,b")), raw(table(opt_spec, "z,o,i,j,text"))
-    # SGD and Adam: an lr each; momentum: an lr and a beta each; the least-squares line
-    assert len(info) == 3 + 3 * 2 + 3 + 1
+    # SGD and Adam: an lr each (3); momentum: an lr (its 3 and SGD's 3) and a beta each; the
+    # least-squares line
+    assert len(info) == 3 + 6 * 2 + 3 + 1
     for o, i, j in [(0, 1, 0), (0, 2, 0), (1, 0, 1), (1, 1, 0), (2, 2, 0)]:
-        lr, beta = (0.1, 0.02, 0.3)[o] * 2.0 ** (i - 1), (0.0, 0.9)[j]
+        lr, beta = lr_of(o, i), (0.0, 0.9)[j]
         path = sorted(
             (r for r in rows if (r["o"], r["i"], r["j"] or 0) == (o, i, j)), key=lambda r: r["k"]
         )
@@ -130,35 +176,48 @@ def test_optimizer_data_is_train_minibatchs_runs_and_diverging_runs_are_cut(opt_
         (text,) = [t["text"] for t in info if (t["o"], t["i"], t["j"] or 0) == (o, i, j)]
         if len(path) == 21:
             assert f"w = {h.w[-1]:.3f}, b = {h.b[-1]:.3f} after 20 epochs" in text
-        else:  # SGD at lr = 0.2 > 2/L: cut once |w| or |b| passes 100
-            assert (o, i) == (0, 2) and "diverges" in text and max(abs(h.w[-1]), abs(h.b[-1])) > 100
+        else:  # SGD at lr = 0.2 > 2/L: drawn up to its first point off the chart
+            assert (o, i) == (0, 2) and "diverges; off the chart at step" in text
+            assert f"step {len(path) - 1}: w = {h.w[-1]:.4g}" in text
+
+
+def test_momentum_offers_sgds_rates_so_that_beta_0_is_sgd(opt_spec):
+    sgd, momentum, _ = _lr_options((0.1, 0.02, 0.3), 5)
+    assert set(sgd) <= set(momentum) and {0.005, 0.01, 0.02, 0.04, 0.08} <= set(momentum)
+    rows = raw(table(opt_spec, "z,o,i,j,k,w,b"))
+    for i, lr in enumerate(_lr_options((0.1, 0.02, 0.3), SMALL["steps"])[0]):
+        m = _lr_options((0.1, 0.02, 0.3), SMALL["steps"])[1].index(lr)
+        a = [(r["k"], r["w"], r["b"]) for r in rows if (r["o"], r["i"]) == (0, i)]
+        b = [(r["k"], r["w"], r["b"]) for r in rows if (r["o"], r["i"], r["j"]) == (1, m, 0)]
+        assert a == b  # the same drawn path, point for point
 
 
 def test_a_run_that_overflows_keeps_its_rows_up_to_the_first_one_past_100():
     # SGD at lr = 0.3 > 2/L: |w| passes 100 at epoch 4 and overflows to inf before epoch 100
-    spec = optimizer_explorer(X, y, lrs=(0.3, 0.02, 0.3), steps=1, betas=(0.0,)).to_dict()
-    rows = [r for r in raw(table(spec, "z,o,i,j,k,w,b")) if r["o"] == 0]
-    h = run_of(0, 0.3, 0.0, len(rows) - 1)
-    assert [r["k"] for r in rows] == list(range(len(rows))) and 2 < len(rows) < 10
-    assert np.allclose([r["w"] for r in rows], [*h.w, h.w_final], rtol=RTOL)
-    assert (
-        max(abs(rows[-1]["w"]), abs(rows[-1]["b"]))
-        > 100
-        >= max(abs(rows[-2]["w"]), abs(rows[-2]["b"]))
+    rows = _path(
+        X.astype(np.float64),
+        y.astype(np.float64),
+        (0.0, 3.0),
+        100,
+        partial(torch.optim.SGD, lr=0.3),
     )
+    h = run_of(0, 0.3, 0.0, len(rows) - 1)
+    assert [k for k, _, _ in rows] == list(range(len(rows))) and 2 < len(rows) < 10
+    assert np.allclose([w for _, w, _ in rows], [*h.w, h.w_final], rtol=1e-12)
+    assert max(map(abs, rows[-1][1:])) > 100 >= max(map(abs, rows[-2][1:]))
+    spec = optimizer_explorer(X, y, lrs=(0.3, 0.02, 0.3), steps=1, betas=(0.0,)).to_dict()
     assert "diverges" in [t["text"] for t in raw(table(spec, "z,o,i,j,text")) if t["o"] == 0][0]
 
 
-def test_optimizer_sliders_default_to_lesson_06s_values(opt_spec):
+def test_optimizer_buttons_show_the_rates_and_default_to_lesson_06s_values(opt_spec):
     p = params(opt_spec)
-    assert [p[k]["value"] for k in ("sgd_lr", "momentum_lr", "adam_lr")] == [1, 1, 1]  # the middle
-    assert (
-        p["beta"]["bind"]["min"],
-        p["beta"]["bind"]["max"],
-        p["beta"]["bind"]["step"],
-        p["beta"]["value"],
-    ) == (0.0, 0.9, 0.9, 0.9)
-    assert "0.05 · 0.1 · 0.2" in p["sgd_lr"]["bind"]["name"]
+    chosen = [
+        float(p[k]["bind"]["labels"][p[k]["value"]]) for k in ("sgd_lr", "momentum_lr", "adam_lr")
+    ]
+    assert chosen == [0.1, 0.02, 0.3]
+    assert p["sgd_lr"]["bind"]["labels"] == ["0.05", "0.1", "0.2"]
+    assert p["beta"]["bind"]["options"] == [0.0, 0.9] and p["beta"]["value"] == 0.9
+    assert p["beta"]["bind"]["labels"] == ["0", "0.9"]
 
 
 def test_the_standardize_switch_shows_the_same_optimizers_on_standardized_x(opt_spec):
@@ -166,7 +225,7 @@ def test_the_standardize_switch_shows_the_same_optimizers_on_standardized_x(opt_
     assert p["standardize"]["value"] is False and p["standardize"]["bind"]["input"] == "checkbox"
     rows = [r for r in table(opt_spec, "z,o,i,j,k,w,b") if r["z"] == 1]
     for o, i, j in [(0, 2, 0), (1, 1, 1), (2, 0, 0)]:
-        lr, beta = (0.1, 0.02, 0.3)[o] * 2.0 ** (i - 1), (0.0, 0.9)[j]
+        lr, beta = lr_of(o, i), (0.0, 0.9)[j]
         path = sorted(
             (r for r in rows if (r["o"], r["i"], r["j"] or 0) == (o, i, j)), key=lambda r: r["k"]
         )

@@ -4,10 +4,12 @@ The browser check itself (headless Chromium: math rendered, images loaded, no re
 machine, axe-core) is `make check-render`; these tests are the fast part, with no browser or npm.
 """
 
+import base64
 import doctest
 import hashlib
 import importlib.metadata
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +85,21 @@ def test_slides_follow_the_lesson_structure():
         "skip",
         "skip",
     ]
+
+
+def test_a_long_code_cell_gets_a_subslide_of_its_own_with_its_output():
+    long = code("\n".join(f"x{i} = {i}" for i in range(12)) + "\nprint(x0)", "0\n")
+    cells = [md("## A section\n\nSome text.\n\nMore text."), code("x = 1", "1\n"), long]
+    assert tag_slides.slide_types(cells) == ["slide", "fragment", "subslide"]
+    assert tag_slides.slide_types(cells[:1] + cells[2:]) == ["slide", "subslide"]
+
+
+def test_a_wide_figure_counts_by_its_height_on_the_slide():
+    header = b"\x89PNG\r\n\x1a\n" + bytes(8)
+    wide = base64.b64encode(header + struct.pack(">II", 1800, 600)).decode()  # 300px at 900 wide
+    tall = base64.b64encode(header + struct.pack(">II", 600, 900)).decode()
+    assert tag_slides.image_lines(wide) < tag_slides.IMAGE_LINES < tag_slides.image_lines(tall)
+    assert tag_slides.image_lines("not base64") == tag_slides.IMAGE_LINES
 
 
 def test_a_cell_that_printed_something_is_never_skipped():
@@ -181,6 +198,17 @@ def test_the_index_links_every_lesson_and_its_exercises(built):
     for lesson in LESSONS:
         assert f'href="{lesson.stem}.html"' in index
         assert f'href="exercises/{lesson.stem}_exercises.html"' in index
+        goals, _ = build_site.lesson_summary(nbformat.read(lesson, as_version=4))
+        text = " ".join(BeautifulSoup(index, "html.parser").get_text().split())
+        starts = [re.sub(r"[`*]", "", g)[:20] for g in goals]  # the goals, as rendered
+        assert goals and all(start in text for start in starts), (lesson.name, starts)
+
+
+def test_a_lesson_with_an_explorer_has_a_skip_link_to_it(built):
+    page = BeautifulSoup((built / "html" / f"{LESSONS[0].stem}.html").read_text(), "html.parser")
+    skips = [a["href"] for a in page.select("a.gd-skip")]
+    explorers = [e["id"] for e in page.select(".gd-explorer")]
+    assert explorers and skips == ["#gd-main", *(f"#{e}" for e in explorers)]
 
 
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']|url\(\s*["']?([^"')]*)""", re.IGNORECASE)

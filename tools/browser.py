@@ -14,15 +14,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMIUM", "FLAGS", "launch"]
+__all__ = ["CHROMIUM", "FLAGS", "launch", "launch_args"]
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync", "--no-first-run"]
 FLAGS += ["--disable-background-networking", "--disable-component-update"]
 
 
-def launch(playwright: Any, chromium: str = CHROMIUM) -> Any:
-    """Start ``chromium`` headless with ``FLAGS``; exit with a one-line hint if it is missing."""
+def launch_args(chromium: str = CHROMIUM) -> dict[str, Any]:
+    """Playwright's launch arguments for ``chromium`` (tests/browser's pytest-playwright uses them).
+
+    >>> launch_args("/bin/sh")["args"] == FLAGS
+    True
+    """
     if not Path(chromium).is_file():
         sys.exit(f"error: no Chromium at {chromium}: sudo apt-get install chromium")
-    return playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+    return {"executable_path": chromium, "args": FLAGS}
+
+
+def launch(playwright: Any, chromium: str = CHROMIUM) -> Any:
+    """Start ``chromium`` headless with ``FLAGS``; exit with a one-line hint if it is missing."""
+    return playwright.chromium.launch(**launch_args(chromium))

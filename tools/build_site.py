@@ -25,7 +25,8 @@ from nbformat import NotebookNode, read, v4
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 from tools.vega_bundle import needs_vega, write_bundle  # the explorers' offline script
 
-__all__ = ["alt_issue", "build_html", "build_slides", "figures", "link_notebooks", "main"]
+__all__ = ["alt_issue", "build_html", "build_slides", "figures", "lesson_summary", "link_notebooks"]
+__all__ += ["main"]
 __all__ += ["markdown2html", "page_names", "tex_to_mathml"]
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
@@ -157,23 +158,55 @@ def _exporter(cls: type[HTMLExporter], template: str, **traits: object) -> HTMLE
     return cls(template_file=template, extra_template_paths=paths, filters=filters, **traits)
 
 
+GOALS = re.compile(
+    r"(?i)\*\*After this lesson you can\*\*\s*\n((?:[-*] .*(?:\n(?![-*] |\n).*)*\n?)+)"
+)
+TIME = re.compile(
+    r"(?i)\b(?:time|duration)\b\W{0,4}(?:about |around |~)?(\d+(?:[–-]\d+)? ?(?:min(?:utes)?|h(?:ours?)?))"
+)
+
+
+def lesson_summary(nb: NotebookNode) -> tuple[list[str], str | None]:
+    r"""A lesson's goals (the list after "**After this lesson you can**") and its time, if it says.
+
+    >>> cell = v4.new_markdown_cell("# 01 · A\n\n**Time:** about 45 min\n\n**After this lesson you can**\n- add;\n- subtract.")
+    >>> lesson_summary(v4.new_notebook(cells=[cell]))
+    (['add;', 'subtract.'], '45 min')
+    """
+    md = "\n\n".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
+    goals = GOALS.search(md)
+    items = re.split(r"\n[-*] ", "\n" + goals[1].strip()) if goals else []
+    time = TIME.search(md)
+    return [" ".join(i.split()) for i in items if i.strip()], time[1] if time else None
+
+
 def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
     """Write a page per notebook (named as by `page_names`) and out/index.html.
 
-    The index lists the top-level notebooks (lessons), each with the notebooks in sub-folders
-    named after it (exercises/01_a_exercises.ipynb for 01_a.ipynb).
+    The index lists the top-level notebooks (lessons) in order, each with its time and goals (read
+    from the lesson, ``lesson_summary``) and the notebooks in sub-folders named after it
+    (exercises/01_a_exercises.ipynb for 01_a.ipynb).
     """
     exporter = _exporter(HTMLExporter, "lesson.html.j2", template_name="lab")
     if needs_vega(list(pages.values())):
         write_bundle(out / "_static")
     targets = {n: n.removesuffix(".ipynb") + ".html" for n in [*pages, "index.ipynb"]}
-    lines = [f"# {title}\n\nThe lessons in teaching order; each page reads offline and prints.\n"]
+    lines = [
+        f"# {title}\n\nThe lessons in teaching order, each with what you can do after it and its "
+        "exercises. Every page reads offline and prints.\n"
+    ]
     for name, path in pages.items():
         nb = read(path, as_version=4)
         heading = _render(exporter, nb, name, path.parent, out, targets)
+        if "/" in name:
+            continue
         sub = re.compile(rf"([^/]+)/{re.escape(name.removesuffix('.ipynb'))}_")
-        more = [f" · [{m[1]}]({e})" for e in pages if (m := sub.match(e))]
-        lines += [] if "/" in name else [f"- [{heading}]({name})" + "".join(more)]
+        more = [f"[{m[1]}]({e})" for e in pages if (m := sub.match(e))]
+        goals, time = lesson_summary(nb)
+        lines.append(f"## [{heading}]({name})\n")
+        lines += [f"*{time}*\n"] if time else []
+        lines += ["After this lesson you can:\n", *[f"- {g}" for g in goals], ""] if goals else []
+        lines += [f"Practice: {' · '.join(more)}\n"] if more else []
     lines += series_page.write(pages, out)  # and the index links to it
     index = v4.new_notebook(cells=[v4.new_markdown_cell("\n".join(lines))], metadata=nb.metadata)
     exporter = _exporter(HTMLExporter, "site_index.html.j2", template_name="lab")
@@ -213,7 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_html(page_names(args.notebooks), args.out)
     else:
         build_slides(page_names(args.notebooks), args.out, args.vendor)
-    print(f"{args.what:<6} {len(args.notebooks)} notebooks -> {args.out}/")
+    pages = page_names(args.notebooks)
+    if args.what == "html":
+        print(f"html   {len(pages)} pages and index.html -> {args.out}/")
+    else:  # a deck per lesson; the other notebooks are linked on the site
+        decks = sum("/" not in name for name in pages)
+        print(f"slides {decks} decks (one per lesson) -> {args.out}/")
     return 0
 
 

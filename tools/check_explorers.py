@@ -30,7 +30,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
 from gdlessons.data import standardize
-from gdlessons.explorers import DIGITS, _format_w, lr_grid, regime
+from gdlessons.explorers import DIGITS, _format_w, _lr_options, lr_grid, regime
 from tools.browser import CHROMIUM, launch
 from tools.check_render import SETTLE_JS
 from tools.vega_bundle import VEGALITE_MIME, needs_vega
@@ -43,13 +43,15 @@ LR_MOVES = [(18, 10), (33, 3), (39, 12), (40, 50), (0, 1)]  # 39, 40: lr > 2/L, 
 OPT_MOVES = [  # raw x: SGD at 0.2 and 0.4 diverges; standardized x: it converges
     (2, 2, 0.9, 2, False),
     (4, 1, 0.3, 0, False),
-    (4, 4, 0.6, 4, True),
+    (4, 9, 0.6, 4, True),
     (0, 0, 0.0, 1, True),
     (3, 0, 0.0, 1, False),
+    (2, 7, 0.0, 2, False),  # momentum with beta = 0 at SGD's lr = 0.1: SGD's run
 ]
+LESSON_LRS = _lr_options((0.1, 0.02, 0.3), 5)  # each optimizer's buttons, as lesson 06 builds them
 # The marks of gdlessons.explorers, as Vega-Lite names them.
 MARKS = {
-    "path": "lr_path_layer_1_layer_0_marks",
+    "path": "lr_path_layer_1_marks",
     "loss": "lr_loss_marks",
     "regime": "lr_text_layer_0_marks",
     "w": "lr_text_layer_1_marks",
@@ -99,6 +101,21 @@ def set_slider(page: Page, el, name: str, value: float, step: float = 1.0) -> No
     el.evaluate("el => el.gdView.runAsync().then(() => true)")
 
 
+def set_radio(page: Page, el, name: str, index: int) -> None:
+    """Pick one button of a radio group as a keyboard user would: focus the checked one, arrows."""
+    radios = el.locator(f"input[name='{name}']")
+    values = [radios.nth(k).get_attribute("value") for k in range(radios.count())]
+    checked = next(k for k in range(radios.count()) if radios.nth(k).is_checked())
+    radios.nth(checked).focus()
+    for _ in range(abs(index - checked)):
+        page.keyboard.press("ArrowRight" if index > checked else "ArrowLeft")
+    page.wait_for_function(
+        "([el, n, v]) => String(el.gdView.signal(n)) === v",
+        arg=[el.element_handle(), name, values[index]],
+    )
+    el.evaluate("el => el.gdView.runAsync().then(() => true)")
+
+
 def set_checkbox(page: Page, el, name: str, value: bool) -> None:
     """Tick or untick one checkbox as a keyboard user would: focus it, Space when it differs."""
     box = el.locator(f"input[name='{name}']")
@@ -124,11 +141,14 @@ def check_lr(page: Page, el, where: str) -> list[str]:
         lr, at = lrs[step], f"{where}, lr = {lrs[step]:.3g}, {epochs} epochs"
         h = train_numpy(X, y, lr=lr, num_epochs=epochs + 1)  # row N: w after N epochs
         path = sorted(marks(el, MARKS["path"]), key=lambda d: d["k"])
-        if [d["k"] for d in path] != list(range(epochs + 1)) or not close(
-            [d["w"] for d in path], h.w
+        # drawn up to the first point off the chart (w* - 3 to w* + 3), labelled there
+        off = [k for k, w in enumerate(h.w) if not -1 <= w <= 5]
+        drawn = epochs + 1 if not off else min(epochs, off[0]) + 1
+        if [d["k"] for d in path] != list(range(drawn)) or not close(
+            [d["w"] for d in path], h.w[:drawn]
         ):
             problems.append(f"{at}: the path on J(w) is not train_numpy's w")
-        if not close([d["J"] for d in path], h.loss):
+        if not close([d["J"] for d in path], h.loss[:drawn]):
             problems.append(f"{at}: the path's losses are not train_numpy's")
         loss = sorted(marks(el, MARKS["loss"]), key=lambda d: d["k"])
         if not close([d["J"] for d in loss], [v for v in h.loss[:epochs] if v > 0]):
@@ -149,19 +169,19 @@ def check_lr(page: Page, el, where: str) -> list[str]:
 
 
 def check_optimizers(page: Page, el, where: str) -> list[str]:
-    problems, lesson = [], (0.1, 0.02, 0.3)
+    problems = []
     for sgd, momentum, beta, adam, standardized in OPT_MOVES:
-        set_slider(page, el, "sgd_lr", sgd)
-        set_slider(page, el, "momentum_lr", momentum)
-        set_slider(page, el, "beta", beta, step=0.3)
-        set_slider(page, el, "adam_lr", adam)
+        set_radio(page, el, "sgd_lr", sgd)
+        set_radio(page, el, "momentum_lr", momentum)
+        set_radio(page, el, "beta", [0.0, 0.3, 0.6, 0.9].index(beta))
+        set_radio(page, el, "adam_lr", adam)
         set_checkbox(page, el, "standardize", standardized)
         drawn, texts = marks(el, MARKS["paths"]), [d["_text"] for d in marks(el, MARKS["runs"])]
         star = "w = 2.236, b = 5.000" if standardized else "w = 2.000, b = 0.000"
         if not any(t.startswith("◆ least squares") and star in t for t in texts):
             problems.append(f"{where}, standardize = {standardized}: no {star!r} in {texts}")
         for o, i in enumerate((sgd, momentum, adam)):
-            lr = lesson[o] * 2.0 ** (i - 2)
+            lr = LESSON_LRS[o][i]
             at = f"{where}, optimizer {o}, lr = {lr:.3g}, beta = {beta}, standardize = {standardized}"
             rows = sorted((d for d in drawn if d["o"] == o), key=lambda d: d["k"])
             if any(d["z"] != standardized for d in rows):
@@ -176,13 +196,20 @@ def check_optimizers(page: Page, el, where: str) -> list[str]:
                     f"{at}: the drawn path ({len(rows)} points) is not train_minibatch's"
                 )
                 continue
-            text = next((t for t in texts if f"lr = {lr:.3g}:" in t), None)
-            if len(rows) == 101:  # the whole run: the text gives its end
-                want = f"w = {h.w[100]:.3f}, b = {h.b[100]:.3f} after 100 epochs"
-            else:  # cut where it left the picture for good
-                want = "diverges" if max(abs(h.w[-1]), abs(h.b[-1])) > 100 else "?"
+            name = ("SGD, ", "SGD + momentum", "Adam")[o]
+            text = next((t for t in texts if t.startswith(name) and f"lr = {lr:.3g}:" in t), None)
+            try:  # the whole run: the text gives its end, or says it diverges
+                whole = optimizer_run(o, lr, beta, 101, standardized)
+                far = max(map(abs, [*whole.w, *whole.b])) > 100
+                want = f"w = {whole.w[100]:.3f}, b = {whole.b[100]:.3f} after 100 epochs"
+                want = "diverges" if far else want
+            except DivergenceError:
+                want = "diverges"
             if text is None or want not in text:
                 problems.append(f"{at}: shows {text!r}, the trainer gives {want!r}")
+        paths = [[(d["k"], d["w"], d["b"]) for d in drawn if d["o"] == o] for o in (0, 1)]
+        if beta == 0 and LESSON_LRS[0][sgd] == LESSON_LRS[1][momentum] and paths[0] != paths[1]:
+            problems.append(f"{where}: momentum with beta = 0 does not draw SGD's path")
     return problems
 
 
@@ -304,8 +331,7 @@ def check_lab(pw_browser, notebook: Path, work: Path, shots: Path) -> list[str]:
             if want not in lr_chart.text_content().replace("\u2212", "-"):
                 problems.append(f"JupyterLab: lr step {step}, {epochs} epochs: {want!r} not shown")
         opt_chart = charts.nth(1)
-        opt_chart.locator("input[name='sgd_lr']").focus()
-        page.keyboard.press("End")  # SGD's largest lr, 0.4 > 2/L: it diverges
+        opt_chart.locator("input[name='sgd_lr']").last.check()  # SGD's largest lr, 0.4 > 2/L
         page.wait_for_timeout(800)
         if "SGD, lr = 0.4: diverges" not in opt_chart.text_content():
             problems.append(

@@ -9,8 +9,12 @@ The rules, applied to each cell in order (the first that matches wins):
    one that opens with `### ` starts a `subslide`;
 4. a Markdown cell that opens with "Instructor note" / "Speaker notes" (optionally bold or quoted)
    is `notes`: it shows in the speaker view (press `s`), not on the slide;
-5. any other cell builds up the current slide as a `fragment`, unless the slide is full: then it
-   starts a `subslide` below it (an estimate in lines of what fits on a 960x700 reveal.js slide).
+5. a code cell taller than half a slide with its outputs (a long function, a figure) starts a
+   `subslide` of its own, so that the output it exists for is on the slide with it;
+6. any other cell builds up the current slide as a `fragment`, unless the slide is full: then it
+   starts a `subslide` below it (an estimate in lines of what fits on a 960x700 reveal.js slide,
+   figures by their stored size scaled to the slide's width). The decks shrink a slide that is
+   still too tall to fit (tools/site_templates/slides.html.j2).
 
 The notebook also gets RISE settings (`metadata.rise`: a theme with bundled fonts, scrolling for
 tall slides) where it has none. The result depends only on the cells' content, so running the tool again changes nothing
@@ -25,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import math
 import re
+import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,11 +55,21 @@ LINES_PER_SLIDE = (
     26  # what fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS)
 )
 CHARS_PER_LINE = 80
-IMAGE_LINES = 19  # a 640x480 figure is 480px tall on a 700px slide
+IMAGE_LINES = 19  # a figure whose size cannot be read: a 640x480 one is 480px on a 700px slide
+LINE_PX = 700 / LINES_PER_SLIDE  # one line of a slide in pixels
+SLIDE_PX = 900  # the width a figure may take on the slide; wider ones are scaled down
 EXPLORER_LINES = LINES_PER_SLIDE  # an explorer (a Vega-Lite chart with its sliders) fills a slide
 OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
 
-RISE_SETTINGS = {"theme": "serif", "scroll": True, "transition": "slide"}
+# The live slideshow lays slides out at the decks' 960x700 and scales them to the screen, as the
+# decks do (the line estimates above assume it); a slide still too tall scrolls.
+RISE_SETTINGS = {
+    "theme": "serif",
+    "scroll": True,
+    "transition": "slide",
+    "width": 960,
+    "height": 700,
+}
 
 _NOTES = re.compile(
     r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE
@@ -106,6 +122,23 @@ def is_setup_cell(source: str) -> bool:
     return True
 
 
+def image_lines(png: str) -> float:
+    """Lines of a slide that a base64 PNG takes, scaled to the slide's width (IMAGE_LINES if unread).
+
+    >>> png = base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(8) + struct.pack(">II", 1800, 540)).decode()
+    >>> round(image_lines(png), 1)
+    10.0
+    """
+    try:
+        head = base64.b64decode(png[:64])
+        width, height = struct.unpack(">II", head[16:24])
+    except (ValueError, struct.error):
+        return IMAGE_LINES
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or not width:
+        return IMAGE_LINES
+    return height * min(1.0, SLIDE_PX / width) / LINE_PX
+
+
 def _text_lines(text: str, width: int) -> float:
     total = 0.0
     for line in text.splitlines():
@@ -133,7 +166,9 @@ def cell_height(cell: dict) -> float:
     output_lines = 0.0
     for out in cell.get("outputs", []):
         data = out.get("data", {})
-        if any(key.startswith("image/") for key in data):
+        if "image/png" in data:
+            height += image_lines(data["image/png"])
+        elif any(key.startswith("image/") for key in data):
             height += IMAGE_LINES
         elif any(key.startswith("application/vnd.vegalite") for key in data):
             height += EXPLORER_LINES
@@ -195,6 +230,12 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
                 kind = "notes"
             elif used is None:
                 kind = "slide"
+            elif (
+                cell.get("cell_type") == "code"
+                and cell_height(cell) > LINES_PER_SLIDE / 2
+                and used > 4  # more than the slide's heading: the cell moves below it
+            ):
+                kind = "subslide"
             elif used + cell_height(cell) > LINES_PER_SLIDE:
                 kind = "subslide"
             else:

@@ -28,7 +28,13 @@ from pathlib import Path
 
 __all__ = ["LessonError", "SyncReport", "find_lesson", "fresh_copy", "main", "sync"]
 
-RISE_CSS = "/* RISE loads this file for the slideshows of the notebooks in this folder. */\n"
+RISE_CSS = """/* RISE loads this file for the slideshows of the notebooks in this folder. As in the decks
+   (tools/site_templates/slides.html.j2): a long code line wraps instead of being cut, a figure is
+   never taller than the screen, and a slide taller than the screen scrolls (rise.scroll). */
+.reveal .jp-Cell pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 70vh; object-fit: contain; }
+.reveal .jp-OutputArea-output .vega-bindings { font-size: 0.6em; }
+"""
 NOTEBOOK_CSS = "/* RISE loads this file for the slideshow of {name}. */\n"
 
 

@@ -61,17 +61,37 @@ def _format_w(w: float) -> str:
     return text.replace("e+0", "e+").replace("e-0", "e-")
 
 
+# The spec names Vega-Lite 5, not Altair's exact 5.x: a renderer with an older 5.x (JupyterLab's)
+# draws it the same and does not warn "the input spec uses Vega-Lite v5.20.1, but ... v5.x".
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
 class Explorer(alt.VConcatChart):
     """An Altair chart shown as its Vega-Lite spec, with its description as the text fallback."""
+
+    def to_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**super().to_dict(*args, **kwargs), "$schema": SCHEMA}
 
     def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {"application/vnd.vegalite.v5+json": self.to_dict(), "text/plain": self.description}
 
 
+def _denoise(v: float) -> float:
+    """``v`` to 12 significant digits: a value that differs between CPUs only in its last bits
+    (1.33749999999 here, 1.33750000001 there) is then rounded the same way to ``DIGITS``.
+
+    >>> f"{_denoise(1.3375 - 2e-16):.4g}" == f"{_denoise(1.3375 + 2e-16):.4g}"
+    True
+    """
+    return float(f"{v:.12g}")
+
+
 def _data(header: str, rows: list, pick: str = "true") -> alt.Chart:
     """A chart of ``rows`` as CSV (``DIGITS`` significant digits), filtered by ``pick``."""
     out, names = io.StringIO(), header.split(",")
-    fmt = [[f"{v:.{DIGITS}g}" if isinstance(v, float) else v for v in row] for row in rows]
+    fmt = [
+        [f"{_denoise(v):.{DIGITS}g}" if isinstance(v, float) else v for v in row] for row in rows
+    ]
     csv.writer(out, lineterminator="\n").writerows([names, *fmt])
     parse = {name: "number" for name in names if name != "text"}
     data = alt.InlineData(values=out.getvalue(), format={"type": "csv", "parse": parse})
@@ -121,37 +141,75 @@ def _explorer(charts: list, description: str, *sliders: Any) -> Explorer:
     return chart.add_params(*sliders)
 
 
+def _off_chart(values: np.ndarray, low: float, high: float) -> int | None:
+    """The first step whose value leaves [low, high] (None if every one stays in).
+
+    >>> _off_chart(np.array([0.0, 2.0, -7.0, 40.0]), -1, 5)
+    2
+    """
+    out = np.flatnonzero(~((values >= low) & (values <= high)))  # NaN and inf are out too
+    return int(out[0]) if out.size else None
+
+
 def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epochs: int = 50):
     """``train_numpy`` on ``y_hat = w x`` from w = 0, with sliders for lr and the number of epochs.
 
-    lr takes 18 log-spaced values a decade, from 0.001 to past 2/L (the one nearest 1/L is 1/L).
+    lr takes 18 log-spaced values a decade, from 0.001 to past 2/L (the one nearest 1/L is 1/L);
+    the slider's label shows the lr it selects where the page can say it (``usermeta``).
     Shown: w after the epochs (row N of the run), the factor 1 - lr L and its regime, the path on
-    J(w), the loss per epoch, and 1 - lr L against lr with 1/L and 2/L marked.
+    J(w) on fixed axes that hold the parabola and the start (a path that leaves them stops at the
+    edge, labelled "off the chart at step k: w = ..."), the loss per epoch, and 1 - lr L against lr
+    with 1/L and 2/L marked.
     """
     L, w_star = lipschitz_constant(X), float(np.dot(X, y) / np.dot(X, X))
     lrs, n = lr_grid(X), max_epochs + 1
     one = int(np.argmin(abs(lrs - 1 / L)))
     runs = [train_numpy(X, y, lr=a, num_epochs=n) for a in lrs]
-    run = _data(
-        "i,k,w,J", [(i, k, h.w[k], h.loss[k]) for i, h in enumerate(runs) for k in range(n)]
-    )
-    run = run.transform_filter("datum.i == lr_step")
+    ws = np.linspace(w_star - 3, w_star + 3, 121)  # the first jumps of an oscillating run fit
+    w_lo, w_hi = _rounded(ws[0], ws[-1])
+    parabola_J = [float(mse_loss(forward(X, w), y)) for w in ws]
+    J_top = _rounded(max(parabola_J))[0]
+    # A path is drawn up to the first point off the chart (the line runs to the edge, clipped).
+    off = [_off_chart(np.asarray(h.w[:n], float), w_lo, w_hi) for h in runs]
+    rows = [
+        (i, k, h.w[k], h.loss[k])
+        for i, h in enumerate(runs)
+        for k in range(n if off[i] is None else off[i] + 1)
+    ]
+    run = _data("i,k,w,J", rows).transform_filter("datum.i == lr_step")
+    loss_rows = [(i, k, h.loss[k]) for i, h in enumerate(runs) for k in range(n)]
+    losses = _data("i,k,J", loss_rows).transform_filter("datum.i == lr_step")
     word = [regime(f) for f in 1 - lrs * L]
     info = [
         (i, a, 1 - a * L, f"lr = {a:.3g}: 1 - lr·L = {1 - a * L + 0:+.2f}, {word[i]}")
         for i, a in enumerate(lrs)
     ]
     now = _data("i,lr,f,text", info, "datum.i == lr_step")
-    ws = np.linspace(w_star - 3, w_star + 3, 121)  # the first jumps of an oscillating run fit
+    leaves = [(i, k, runs[i].w[k]) for i, k in enumerate(off) if k is not None]
+    leaving = _data("i,step,w", leaves, "datum.i == lr_step && datum.step <= epochs")
     J, look = alt.Y("J:Q", title="loss J(w)"), {"color": COLORS[0], "size": 50}
+    w_axis = alt.X("w:Q", title="weight w", scale={"domain": [w_lo, w_hi]})
+    J_axis = J.scale(domain=[0, J_top])
+    off_text = f"'off the chart at step ' + datum.step + ': w = ' + format(datum.w, {W_FORMAT})"
     parabola = alt.layer(
-        _data("w,J", [(w, float(mse_loss(forward(X, w), y))) for w in ws]).mark_line(color="gray"),
-        run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True, point=look),
-    ).encode(
-        alt.X("w:Q", title="weight w", scale={"domain": _rounded(ws[0], ws[-1])}), J, order="k:Q"
+        _data("w,J", list(zip(ws.tolist(), parabola_J))).mark_line(color="gray"),
+        run.transform_filter("datum.k <= epochs").mark_line(color=COLORS[0], clip=True),
+        # a dot for each step in view; the line alone runs on to the edge where the path leaves
+        run.transform_filter(
+            f"datum.k <= epochs && datum.w >= {w_lo} && datum.w <= {w_hi}"
+        ).mark_point(filled=True, opacity=1, **look),
+        leaving.transform_calculate(text=off_text)
+        .mark_text(color=COLORS[0], fontWeight="bold", align="left", baseline="top")
+        .encode(x=alt.value(4), y=alt.value(4), text="text:N"),
+    ).encode(w_axis, J_axis, order="k:Q")
+    loss = losses.transform_filter("datum.k < epochs && datum.J > 0").mark_line(point=True)
+    # 100, 1e+10, 1e+18: a label stays short however far the loss grows, never 1,000,000,...
+    big = "abs(datum.value) >= 1e5 ? format(datum.value, '.0e') : format(datum.value, '~g')"
+    loss_axis = alt.Axis(labelExpr=big, labelOverlap=True, labelFlush=True)
+    loss = loss.encode(
+        alt.X("k:Q", title="epoch k"),
+        alt.Y("J:Q", title="loss (log scale)", axis=loss_axis).scale(type="log"),
     )
-    loss = run.transform_filter("datum.k < epochs && datum.J > 0").mark_line(point=True)
-    loss = loss.encode(alt.X("k:Q", title="epoch k"), J.scale(type="log").title("loss (log scale)"))
     scale = {"type": "log", "domain": _rounded(lrs[0], lrs[-1]), "nice": False}
     marks = alt.Chart(alt.Data(values=[{"lr": 1 / L, "t": "1/L"}, {"lr": 2 / L, "t": "2/L"}]))
     factor = alt.layer(
@@ -162,21 +220,24 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
     ).encode(alt.X("lr:Q", title="learning rate lr", scale=scale), alt.Y("f:Q", title="1 - lr·L"))
     w_text = "'after ' + epochs + (epochs == 1 ? ' epoch' : ' epochs') + ': w = ' + "
     w_text += f"format(datum.w, {W_FORMAT})"
+    ends = _data("i,k,w", [(i, k, h.w[k]) for i, h in enumerate(runs) for k in range(n)])
     text = alt.layer(
         now.mark_text(),
-        run.transform_filter("datum.k == epochs").transform_calculate(text=w_text).mark_text(dy=24),
+        ends.transform_filter("datum.i == lr_step && datum.k == epochs")
+        .transform_calculate(text=w_text)
+        .mark_text(dy=24),
     ).encode(x=alt.value(0), y=alt.value(8), text="text:N")
     charts = [
-        text.properties(width=720, height=36, view={"stroke": None}, name="lr_text"),
+        text.properties(width=600, height=44, view={"stroke": None}, name="lr_text"),
         alt.hconcat(
-            parabola.properties(width=330, height=190, title="The path on J(w)", name="lr_path"),
-            loss.properties(width=300, height=190, title="Loss per epoch (log)", name="lr_loss"),
+            parabola.properties(width=290, height=190, title="The path on J(w)", name="lr_path"),
+            loss.properties(width=250, height=190, title="Loss per epoch (log)", name="lr_loss"),
         ),
-        factor.properties(width=720, height=80, title="Each step multiplies w - w* by 1 - lr·L"),
+        factor.properties(width=600, height=80, title="Each step multiplies w - w* by 1 - lr·L"),
     ]
     about = f"lr from {lrs[0]:.3g} to {lrs[-1]:.3g} (1/L = {1 / L:.3g}, 2/L = {2 / L:.3g} marked)"
     steps = f"0: {lrs[0]:.3g}, {one}: 1/L, {len(lrs) - 1}: {lrs[-1]:.3g}"
-    return _explorer(
+    chart = _explorer(
         charts,
         f"Learning-rate explorer: gradient descent on J(w) from w = 0, {about}.",
         _slider(
@@ -184,6 +245,9 @@ def lr_explorer(X: Any, y: Any, *, lr: float = 0.01, epochs: int = 10, max_epoch
         ),
         _slider("epochs", epochs, max_epochs, "number of epochs ", low=1),
     )
+    # What a page shows beside the slider instead of its step (tools/site_templates).
+    chart.usermeta = {**EMBED, "sliderLabels": {"lr_step": [f"lr = {a:.3g}" for a in lrs]}}
+    return chart
 
 
 def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tuple]:
@@ -202,7 +266,8 @@ def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tupl
             while len(rows) <= num_epochs and not (rows and max(map(abs, rows[-1][1:])) > 100):
                 h = train_minibatch(model, optimizer, X, y, num_epochs=epochs_per_call)
                 rows += [
-                    (len(rows) + k, float(w), float(b)) for k, (w, b) in enumerate(zip(h.w, h.b))
+                    (len(rows) + k, _denoise(float(w)), _denoise(float(b)))
+                    for k, (w, b) in enumerate(zip(h.w, h.b))
                 ]
         far = [k for k, row in enumerate(rows) if max(map(abs, row[1:])) > 100]
         return rows[: min(far, default=num_epochs) + 1]
@@ -211,6 +276,18 @@ def _path(X: Any, y: Any, start: tuple, num_epochs: int, make: Any) -> list[tupl
         return run(num_epochs + 1)
     except DivergenceError:  # inf or NaN on the way: a call per epoch keeps the rows before it
         return run(1)
+
+
+def _lr_options(lrs: tuple[float, float, float], steps: int) -> list[list[float]]:
+    """Each optimizer's learning rates: ``steps`` values x2 apart around lesson 06's ``lrs``;
+    momentum's also holds SGD's, so that beta = 0 reproduces every SGD run.
+
+    >>> _lr_options((0.1, 0.02, 0.3), 3)
+    [[0.05, 0.1, 0.2], [0.01, 0.02, 0.04, 0.05, 0.1, 0.2], [0.15, 0.3, 0.6]]
+    """
+    grid = 2.0 ** (np.arange(steps) - steps // 2)
+    own = [[float(a * g) for g in grid] for a in lrs]
+    return [own[0], sorted(set(own[1]) | set(own[0])), own[2]]
 
 
 def optimizer_explorer(
@@ -225,43 +302,59 @@ def optimizer_explorer(
 ) -> Explorer:
     """SGD, SGD + momentum and Adam on J(w, b) (``train_minibatch``, full batch) from ``start``.
 
-    Each lr slider has ``steps`` values x2 apart around lesson 06's ``lrs``; momentum's beta slider
-    runs over the equally spaced ``betas``. A "standardize x" switch shows the same runs on the
-    standardized inputs (``gdlessons.data.standardize``), whose valley J(w, b) is a round bowl. The contours
-    are those of ``plot_loss_contour``.
+    Each optimizer's lr buttons show its learning rates (``_lr_options``: ``steps`` values x2 apart
+    around lesson 06's ``lrs``, momentum's with SGD's too), momentum's beta buttons the ``betas``.
+    A "standardize x" switch shows the same runs on the standardized inputs
+    (``gdlessons.data.standardize``), whose valley J(w, b) is a round bowl. The contours are those
+    of ``plot_loss_contour``; a run that leaves the chart stops at its edge, and the text says at
+    which step and where it went.
     """
     import contourpy
     import torch
 
-    names, grid = ["SGD", "SGD + momentum", "Adam"], 2.0 ** (np.arange(steps) - steps // 2)
+    names, options = ["SGD", "SGD + momentum", "Adam"], _lr_options(lrs, steps)
     inputs = [np.asarray(X, dtype=np.float64), standardize(X)]  # z = 0: raw x, z = 1: standardized
     y = np.asarray(y, dtype=np.float64)
-    rows, info, gap = [], [], (betas[-1] - betas[0]) / max(len(betas) - 1, 1) or 1.0
-    stars = []
+    gap = (betas[-1] - betas[0]) / max(len(betas) - 1, 1) or 1.0
+    paths, stars = {}, []
     for z, X_z in enumerate(inputs):
-        for o, i, j in [
-            (o, i, j) for o in range(3) for i in range(steps) for j in range(len(betas))
-        ]:
-            if o == 1 or j == 0:  # beta is momentum's only
-                a, m = lrs[o] * grid[i], betas[j] * (o == 1)
-                make = (
-                    partial(torch.optim.SGD, lr=a, momentum=m)
-                    if o < 2
-                    else partial(torch.optim.Adam, lr=a)
-                )
-                path = _path(X_z, y, start, num_epochs, make)
-                rows += [(z, o, i, j, *row) for row in path]
-                k, w, b = path[-1]
-                end = (
-                    f"w = {w:.3f}, b = {b:.3f} after {k} epochs" if k == num_epochs else "diverges"
-                )
-                info.append((z, o, i, j, f"{names[o]}{f' {m:g}' * (o == 1)}, lr = {a:.3g}: {end}"))
+        for o in range(3):
+            for i, a in enumerate(options[o]):
+                for j, beta in enumerate(betas if o == 1 else betas[:1]):  # beta: momentum's only
+                    m = beta * (o == 1)
+                    make = (
+                        partial(torch.optim.SGD, lr=a, momentum=m)
+                        if o < 2
+                        else partial(torch.optim.Adam, lr=a)
+                    )
+                    paths[z, o, i, j] = _path(X_z, y, start, num_epochs, make)
         A = np.column_stack([X_z, np.ones_like(X_z)])
         stars.append(np.linalg.lstsq(A, y, rcond=None)[0].round(6) + 0.0)  # no -0.000
-        info.append((z, 3, 0, 0, f"◆ least squares: w = {stars[z][0]:.3f}, b = {stars[z][1]:.3f}"))
-    middle = [r[5:] for r in rows if r[2] == steps // 2 and r[3] in (0, len(betas) - 1)]
+    lesson = [options[o].index(lrs[o] * 1.0) for o in range(3)]
+    middle = [
+        row[1:]
+        for (z, o, i, j), path in paths.items()
+        if i == lesson[o] and j in (0, len(betas) - 1)
+        for row in path
+    ]
     shown = np.array([*middle, *stars])
     (w0, w1), (b0, b1) = span(shown[:, 0]), span(shown[:, 1])
+    (w0, w1), (b0, b1) = _rounded(w0, w1), _rounded(b0, b1)
+    rows, info = [], []
+    for (z, o, i, j), path in paths.items():
+        a, m = options[o][i], betas[j] * (o == 1)
+        inside = np.array([w0 <= w <= w1 and b0 <= b <= b1 for _, w, b in path])
+        left = int(np.flatnonzero(~inside)[0]) if not inside.all() else None
+        # drawn up to the first point off the chart: the line runs to the edge (clipped)
+        rows += [(z, o, i, j, *row) for row in path[: None if left is None else left + 1]]
+        k, w, b = path[-1]
+        end = f"w = {w:.3f}, b = {b:.3f} after {k} epochs" if k == num_epochs else "diverges"
+        if left is not None:
+            _, w_out, b_out = path[left]
+            end += f"; off the chart at step {left}: w = {w_out:.4g}, b = {b_out:.4g}"
+        info.append((z, o, i, j, f"{names[o]}{f' {m:g}' * (o == 1)}, lr = {a:.3g}: {end}"))
+    for z in range(2):
+        info.append((z, 3, 0, 0, f"◆ least squares: w = {stars[z][0]:.3f}, b = {stars[z][1]:.3f}"))
     W, B = np.meshgrid(np.linspace(w0, w1, 120), np.linspace(b0, b1, 120))
     lines = []
     for z, X_z in enumerate(inputs):
@@ -298,22 +391,30 @@ def optimizer_explorer(
             shape="diamond", size=300, color="black"
         ),
     ).encode(
-        alt.X("w:Q", title="weight w", scale={"domain": _rounded(w0, w1)}),
-        alt.Y("b:Q", title="bias b", scale={"domain": _rounded(b0, b1)}),
+        alt.X("w:Q", title="weight w", scale={"domain": [w0, w1]}),
+        alt.Y("b:Q", title="bias b", scale={"domain": [b0, b1]}),
     )
     color = alt.Color(
         "o:N", scale={"domain": [0, 1, 2, 3], "range": [*COLORS, "black"]}, legend=None
     )
     text = (
         _data("z,o,i,j,text", info, pick)
-        .mark_text()
+        .mark_text(limit=600)
         .encode(x=alt.value(0), y=alt.Y("o:O", axis=None), text="text:N", color=color)
     )
-    values = [" · ".join(f"{a * g:.3g}" for g in grid) for a in lrs]
+
+    def buttons(key: str, name: str, o: int) -> Any:
+        labels = [f"{a:.3g}" for a in options[o]]
+        bind = alt.binding_radio(options=list(range(len(labels))), labels=labels, name=name)
+        return alt.param(name=key, value=lesson[o], bind=bind)
+
     sliders = [
-        _slider(f"{key}_lr", steps // 2, steps - 1, f"{name} lr: step ({v}) ")
-        for key, name, v in zip(["sgd", "momentum", "adam"], names, values)
+        buttons(f"{key}_lr", f"{name} lr ", o)
+        for o, (key, name) in enumerate(zip(["sgd", "momentum", "adam"], names))
     ]
+    beta = alt.binding_radio(
+        options=list(betas), labels=[f"{b:g}" for b in betas], name="momentum β "
+    )
     switch = alt.param(
         name="standardize", value=False, bind=alt.binding_checkbox(name="standardize x ")
     )
@@ -325,10 +426,10 @@ def optimizer_explorer(
     return _explorer(
         charts,
         f"Optimizer explorer: SGD, SGD + momentum and Adam on the valley J(w, b) from (w, b) = "
-        f"{start}, {num_epochs} epochs; a slider for each lr and for momentum's beta, and a "
+        f"{start}, {num_epochs} epochs; buttons for each lr and for momentum's beta, and a "
         "switch that standardizes x.",
         *sliders[:2],
-        _slider("beta", betas[-1], betas[-1], "momentum β ", betas[0], gap),
+        alt.param(name="beta", value=betas[-1], bind=beta),
         sliders[2],
         switch,
     )
