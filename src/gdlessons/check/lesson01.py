@@ -229,25 +229,25 @@ ex01_5 = exercise(
 # ---- Prediction checkpoints of the lesson (on its own toy data: the answer is the next cell's)
 
 
-def _one_step(lr: float, factor: float = 1.0) -> float:
-    """w after one step from w = 0 on the toy data, with the gradient times ``factor``."""
+def _one_step_at_1_over_L(factor: float = 1.0) -> float:
+    """w after one step at lr = 1/L from w = 0 on the toy data, the gradient times ``factor``."""
     X, y = toy_data()
-    return float(-lr * factor * mse_gradient(X, y, forward(X, 0.0))[0])
+    return float(-factor / lipschitz_constant(X) * mse_gradient(X, y, forward(X, 0.0))[0])
 
 
 predict01_a = prediction(
     "1a",
     "w after one step of gradient descent at lr = 1/L, from w = 0",
-    lambda: _one_step(1 / lipschitz_constant(toy_data()[0])),
+    lambda: _one_step_at_1_over_L(),
     "The step is lr · dJ/dw = (1/15) · (-30) = -2, so w goes from 0 to 2, the minimum itself: on "
     "a parabola of curvature L, lr = 1/L reaches the bottom in one step.",
     mistakes=[
         Said(
-            lambda: _one_step(1 / lipschitz_constant(toy_data()[0]), factor=-1.0),
+            lambda: _one_step_at_1_over_L(factor=-1.0),
             "that is a step up the slope: the update subtracts, w - lr · dJ/dw, and dJ/dw = -30.",
         ),
         Said(
-            lambda: _one_step(1 / lipschitz_constant(toy_data()[0]), factor=len(toy_data()[0])),
+            lambda: _one_step_at_1_over_L(factor=len(toy_data()[0])),
             "that step is 4 times too large: the gradient summed over the 4 samples instead of "
             "averaged (a classic slip, met at the end of this lesson).",
         ),
