@@ -152,12 +152,12 @@ lab: setup  ## JupyterLab on 127.0.0.1 (token auth on), opened on your working c
 fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fresh-copy LESSON=03
 	@python3 -m tools.working_copy fresh "$(LESSON)" --source notebooks --dest $(WORK_DIR)
 
-# JupyterLab as a student sees it, in headless Chromium (Playwright, from requirements-dev.txt):
+# JupyterLab as a student sees it, in headless Chromium (tests/browser/test_lab_browser.py):
 # no "Jupyter news?" pop-up, a lesson run and shown as a RISE slideshow with rendered math, no
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
 check-lab: setup setup-dev  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
 	@$(call NEED_CHROMIUM,check-lab)
-	$(PY) -m tools.check_lab --shots build/render --work build/check-lab
+	$(BROWSER_TESTS) tests/browser/test_lab_browser.py
 
 clean:  ## remove build outputs and caches (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis
@@ -174,15 +174,20 @@ SOLUTIONS ?=
 # Root installs a missing npm/chromium with apt-get; anyone else gets a one-line hint.
 ROOT_OR_HINT = [ "$$(id -u)" = 0 ] || { echo "$(1): install it (sudo apt-get install $(2))" >&2; \
 	exit 1; }
-# Debian's Chromium (tools/browser.py drives it): installed by root, a hint for anyone else.
+# Debian's Chromium (tests/browser/conftest.py launches it): installed by root, a hint for anyone else.
 NEED_CHROMIUM = test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,$(1) needs Debian's chromium,chromium); \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 .PHONY: html slides check-render
-# The browser tests (pytest-playwright, Debian's Chromium via tools/browser.py) on what html and
-# slides built: every slide fits 1280x720 and 1920x1080; the explorers' marks stay in their plots.
-# A report and screenshots of what fails in build/render/. make test leaves them out (no build).
-BROWSER_TESTS := tests/browser --browser chromium -q
+# The browser tests, tests/browser on pytest-playwright (Debian's Chromium, launched by its
+# conftest.py), on what html and slides built; screenshots and reports in build/render/. make test
+# leaves them out (no build). Two workers: a test mostly waits on Chromium's frames and Lab's
+# kernel. BROWSER_OPTS adds pytest options, e.g. BROWSER_OPTS="-k 03_torch -n 0".
+BROWSER_OPTS ?=
+BROWSER_TESTS = $(PY) -m pytest --browser chromium --output build/render/playwright -q -n 2 \
+	$(BROWSER_OPTS)
+# check-render runs in a network namespace of its own where unshare may make one: nothing leaves.
+NETNS = $(shell unshare -n true 2>/dev/null && echo unshare -n)
 
 $(VENDOR_STAMP):
 	@command -v npm >/dev/null || { $(call ROOT_OR_HINT,make slides needs npm for reveal.js,npm); \
@@ -201,21 +206,19 @@ slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides
 	$(PY) -m tools.build_site slides --out build/slides --vendor $(VENDOR)/node_modules \
 		$(LESSONS) $(EXERCISES)
 
+# Every page and deck (build/run/html's too, after make run), every link, every slide at two sizes.
 check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
 	@$(call NEED_CHROMIUM,check-render)
-	$(PY) -m tools.check_render --html build/html --slides build/slides $(LESSONS) $(EXERCISES) \
-		--links $(wildcard build/run/html)
-	$(PY) -m pytest $(BROWSER_TESTS) -k test_every_slide_fits
+	$(NETNS) $(BROWSER_TESTS) tests/browser/test_render_browser.py
 
-# The explorers (gdlessons.explorers) in headless Chromium, offline: a scratch notebook with both,
-# executed, as a lesson page, a deck and in JupyterLab; every slider moved by keyboard, the drawn
-# data compared with the trainers' runs. Screenshots in build/render/. Built lessons instead:
-# .venv/bin/python -m tools.check_explorers --html build/html/01_....html --slides build/slides/01_....slides.html
+# The explorers (gdlessons.explorers) in headless Chromium, offline: on the lesson pages and decks,
+# and their cells (stored outputs) in JupyterLab; every slider moved by keyboard, the drawn data
+# compared with the trainers' runs; every control at every value, its marks inside their plots.
+# Screenshots in build/render/ (tests/browser/test_explorers_browser.py).
 .PHONY: check-explorers
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@$(call NEED_CHROMIUM,check-explorers)
-	$(PY) -m tools.check_explorers --lab --shots build/render
-	$(PY) -m pytest $(BROWSER_TESTS) -k test_explorer_marks_stay_in_the_plot
+	$(BROWSER_TESTS) tests/browser/test_explorers_browser.py
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved

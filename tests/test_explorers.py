@@ -1,6 +1,7 @@
 """gdlessons.explorers: what the charts hold is the trainers' runs, the sliders span what they should.
 
-The browser side (sliders moved, marks drawn) is tools/check_explorers.py; here only the spec.
+The browser side (sliders moved, marks drawn) is tests/browser/test_explorers_browser.py (`make
+check-explorers`); here only the spec.
 """
 
 import ast

@@ -5,7 +5,7 @@ working copy and Lab settings under build/test-lab/ so a real my-work/ is never 
 list the lessons through Jupyter's REST API with the token, check it is refused without the token
 and not reachable on another interface, start a kernel and read the server log, and check the
 installed JupyterLab extensions and the working copy. The browser checks (RISE, console errors, the
-news pop-up, the dark theme) are in tools/check_lab.py (`make check-lab`).
+news pop-up, the dark theme) are tests/browser/test_lab_browser.py (`make check-lab`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tools import browser, build_site, check_render, run_lessons, tag_slides, test_portable
+from tools import build_site, run_lessons, tag_slides, test_portable
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
@@ -179,7 +179,7 @@ def pages(folder):
 @pytest.mark.parametrize("site", ["html", "slides", "instructor"])
 def test_every_link_on_every_built_page_resolves(built, site):
     assert pages(built / site)
-    assert check_render.broken_links(built / site) == []
+    assert build_site.broken_links(built / site) == []
 
 
 def test_the_student_site_names_the_instructors_copy_instead_of_linking_solutions(built):
@@ -374,7 +374,7 @@ def test_the_link_checker_finds_missing_files_and_anchors(tmp_path):
         '<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
         '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">'
     )
-    assert check_render.broken_links(tmp_path) == [
+    assert build_site.broken_links(tmp_path) == [
         f"{tmp_path}/a.html: b.html",
         f"{tmp_path}/a.html: #nowhere",
     ]
@@ -393,7 +393,7 @@ def test_kernels_our_tools_start_talk_over_ipc_and_never_warn_about_tcp(tmp_path
 
 
 @pytest.mark.parametrize(
-    "module", [tag_slides, build_site, browser, test_portable], ids=lambda m: m.__name__
+    "module", [tag_slides, build_site, test_portable], ids=lambda m: m.__name__
 )
 def test_the_tools_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools import build_site, check_render, series_page
+from tools import build_site, series_page
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -37,7 +37,7 @@ def test_every_lesson_with_a_loop_cell_appears_with_a_link_that_resolves(tmp_pat
     ]
     if missing:
         assert f"lesson(s) {', '.join(missing)}" in page
-    assert check_render.broken_links(tmp_path) == []
+    assert build_site.broken_links(tmp_path) == []
 
 
 def notebook(path, loop=None, title="T"):
@@ -73,4 +73,4 @@ def test_the_built_site_links_the_page_from_its_index(tmp_path):
     build_site.build_html(build_site.page_names([lesson]), tmp_path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert f'href="{series_page.PAGE}"' in index
-    assert check_render.broken_links(tmp_path) == []
+    assert build_site.broken_links(tmp_path) == []

@@ -14,7 +14,9 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 from latex2mathml.converter import convert
@@ -25,8 +27,8 @@ from nbformat import NotebookNode, read, v4
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 from tools.vega_bundle import needs_vega, write_bundle  # the explorers' offline script
 
-__all__ = ["alt_issue", "build_html", "build_slides", "figures", "lesson_summary", "link_notebooks"]
-__all__ += ["main"]
+__all__ = ["alt_issue", "broken_links", "build_html", "build_slides", "figures", "lesson_summary"]
+__all__ += ["link_notebooks", "main"]
 __all__ += ["markdown2html", "page_names", "tex_to_mathml"]
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
@@ -230,6 +232,49 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
     targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}
     for name in [n for n in pages if "/" not in n]:
         _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)
+
+
+class Links(HTMLParser):
+    """The href/src values and the ids of one page, read by the standard library's parser."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.ids: set[str] = set()
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if ref := found.get("href") or found.get("src"):
+            self.refs.append(ref)
+        if found.get("id") is not None:
+            self.ids.add(found["id"])
+
+
+def broken_links(folder: Path) -> list[str]:
+    """Every relative href/src in folder/**/*.html that finds no file, or no id for its #anchor.
+
+    >>> broken_links(Path("no/such/folder"))
+    []
+    """
+    parsed: dict[Path, Links] = {}
+
+    def links(path: Path) -> Links:
+        if path not in parsed:
+            parsed[path] = Links(path.read_text(encoding="utf-8") if path.suffix == ".html" else "")
+        return parsed[path]
+
+    broken = []
+    for page in sorted(folder.resolve().rglob("*.html")):
+        for ref in links(page).refs:
+            path, _, anchor = ref.partition("#")
+            if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or anchor.startswith("/"):
+                continue  # data:, https: (the browser tests fail on requests), reveal.js routes
+            target = (page.parent / unquote(path)).resolve() if path else page
+            if not target.is_file() or (anchor and anchor not in links(target).ids):
+                broken.append(f"{folder}/{page.relative_to(folder.resolve())}: {ref}")
+    return broken
 
 
 def main(argv: Sequence[str] | None = None) -> int:

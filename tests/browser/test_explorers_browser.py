@@ -1,0 +1,415 @@
+"""The explorers (gdlessons.explorers) in headless Chromium, offline (`make check-explorers`).
+
+On the lesson pages and decks `make html slides` built from the lessons with an explorer
+(``lr_explorer``, ``optimizer_explorer``), and in JupyterLab:
+
+- ``test_sliders_draw_the_trainers_runs``: every slider moved with the keyboard (focus, Home, arrow
+  keys) to several positions, a diverging learning rate among them; the data of the drawn marks
+  (the vega view's scenegraph) and the drawn text equal ``train_numpy`` / ``train_minibatch`` run
+  here for the same values. Every slider labelled, no chart text under 12px, on a slide no
+  explorer wider than the slide; no request off the machine, no script or console error.
+- ``test_explorer_marks_stay_in_the_plot``: each control moved to every value, at two widths:
+  every drawn mark inside its plot area, the title shown, a diverging path labelled where it
+  leaves the chart, a step slider showing its value.
+- ``test_explorers_in_jupyterlab``: the lessons' explorer cells (stored outputs, no cell run) in
+  JupyterLab, started as `make lab` does: Lab's own Vega-Lite renderer draws both, the sliders
+  move by keyboard and the text follows the trainer, arrow keys still move between cells.
+
+Screenshots (before and after the sliders moved) in build/render/.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+from browser_helpers import ROOT, SETTLE_JS, built, watch
+
+from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
+from gdlessons.data import standardize
+from gdlessons.explorers import DIGITS, _format_w, _lr_options, lr_grid, regime
+from tools.vega_bundle import VEGALITE_MIME, needs_vega
+
+LESSONS = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")) if needs_vega([p])]
+PAGES = [ROOT / f"build/html/{p.stem}.html" for p in LESSONS]
+DECKS = [ROOT / f"build/slides/{p.stem}.slides.html" for p in LESSONS]
+# Slider positions: (lr step, epochs) and (SGD lr step, momentum lr step, beta, Adam lr step,
+# standardize x).
+LR_MOVES = [(18, 10), (33, 3), (39, 12), (40, 50), (0, 1)]  # 39, 40: lr > 2/L, diverging
+OPT_MOVES = [  # raw x: SGD at 0.2 and 0.4 diverges; standardized x: it converges
+    (2, 2, 0.9, 2, False),
+    (4, 1, 0.3, 0, False),
+    (4, 9, 0.6, 4, True),
+    (0, 0, 0.0, 1, True),
+    (3, 0, 0.0, 1, False),
+    (2, 7, 0.0, 2, False),  # momentum with beta = 0 at SGD's lr = 0.1: SGD's run
+]
+LESSON_LRS = _lr_options((0.1, 0.02, 0.3), 5)  # each optimizer's buttons, as lesson 06 builds them
+# The marks of gdlessons.explorers, as Vega-Lite names them.
+MARKS = {
+    "path": "lr_path_layer_1_marks",
+    "loss": "lr_loss_marks",
+    "regime": "lr_text_layer_0_marks",
+    "w": "lr_text_layer_1_marks",
+    "paths": "opt_paths_layer_1_marks",
+    "runs": "opt_text_marks",
+}
+SCENE_JS = """(el, name) => { const out = [];
+  const walk = (node) => { if (!node) return;
+    if (node.marktype && node.name === name) node.items.forEach((it) => out.push({...it.datum, _text: it.text}));
+    (node.items || []).forEach((it) => (it.items || []).forEach(walk)); };
+  walk(el.gdView.scenegraph().root); return out; }"""
+SHOW_JS = "el => { const i = Reveal.getIndices(el.closest('section')); Reveal.slide(i.h, i.v); }"
+READY_JS = """() => document.querySelectorAll('.gd-explorer').length > 0 &&
+  [...document.querySelectorAll('.gd-explorer')].every((e) => e.dataset.gdReady)"""
+
+
+def optimizer_run(o: int, lr: float, beta: float, epochs: int, standardized: bool = False):
+    """Lesson 06's run: LinearRegression from (w, b) = (0, 3), full batch, `epochs` rows."""
+    import torch
+
+    from gdlessons.modules import LinearRegression, train_minibatch
+
+    X, y = toy_data()
+    model = LinearRegression(num_features=1).double()  # the explorer's runs are float64
+    with torch.no_grad():
+        model.b.fill_(3.0)
+    make = torch.optim.Adam if o == 2 else torch.optim.SGD
+    optimizer = make(model.parameters(), lr=lr, **({"momentum": beta} if o == 1 else {}))
+    return train_minibatch(model, optimizer, standardize(X) if standardized else X, y, epochs)
+
+
+def close(a, b) -> bool:
+    """Equal to the DIGITS significant digits the chart stores."""
+    rtol = 0.5 * 10.0 ** (1 - DIGITS)
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=1e-12)
+
+
+def _settled(page, el, name: str, test: str, value) -> None:
+    """Wait until the view's signal `name` passes `test` against value, then for its redraw."""
+    page.wait_for_function(
+        f"([el, n, v]) => {test}", arg=[el.element_handle(), name, value], timeout=10_000
+    )
+    el.evaluate("el => el.gdView.runAsync().then(() => true)")
+
+
+def set_slider(page, el, name: str, value: float, step: float = 1.0) -> None:
+    """Move one slider as a keyboard user would: focus it, Home, then arrow keys."""
+    slider = el.locator(f"input[name='{name}']")
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(round((value - float(slider.get_attribute("min"))) / step)):
+        page.keyboard.press("ArrowRight")
+    _settled(page, el, name, "Math.abs(el.gdView.signal(n) - v) < 1e-9", value)
+
+
+def set_radio(page, el, name: str, index: int) -> None:
+    """Pick one button of a radio group as a keyboard user would: focus the checked one, arrows."""
+    radios = el.locator(f"input[name='{name}']")
+    values = [radios.nth(k).get_attribute("value") for k in range(radios.count())]
+    checked = next(k for k in range(radios.count()) if radios.nth(k).is_checked())
+    radios.nth(checked).focus()
+    for _ in range(abs(index - checked)):
+        page.keyboard.press("ArrowRight" if index > checked else "ArrowLeft")
+    _settled(page, el, name, "String(el.gdView.signal(n)) === v", values[index])
+
+
+def set_checkbox(page, el, name: str, value: bool) -> None:
+    """Tick or untick one checkbox as a keyboard user would: focus it, Space when it differs."""
+    box = el.locator(f"input[name='{name}']")
+    box.focus()
+    if box.is_checked() != value:
+        page.keyboard.press(" ")
+    _settled(page, el, name, "el.gdView.signal(n) === v", value)
+
+
+def marks(el, name: str) -> list[dict]:
+    return el.evaluate(SCENE_JS, name)
+
+
+def check_lr(page, el, where: str) -> list[str]:
+    X, y = toy_data()
+    lrs, L, problems = lr_grid(X), lipschitz_constant(X), []
+    for step, epochs in LR_MOVES:
+        set_slider(page, el, "lr_step", step)
+        set_slider(page, el, "epochs", epochs)
+        lr, at = lrs[step], f"{where}, lr = {lrs[step]:.3g}, {epochs} epochs"
+        h = train_numpy(X, y, lr=lr, num_epochs=epochs + 1)  # row N: w after N epochs
+        path = sorted(marks(el, MARKS["path"]), key=lambda d: d["k"])
+        # drawn up to the first point off the chart (w* - 3 to w* + 3), labelled there
+        off = [k for k, w in enumerate(h.w) if not -1 <= w <= 5]
+        drawn = epochs + 1 if not off else min(epochs, off[0]) + 1
+        ks, ws = [d["k"] for d in path], [d["w"] for d in path]
+        if ks != list(range(drawn)) or not close(ws, h.w[:drawn]):
+            problems.append(f"{at}: the path on J(w) is not train_numpy's w")
+        if not close([d["J"] for d in path], h.loss[:drawn]):
+            problems.append(f"{at}: the path's losses are not train_numpy's")
+        loss = sorted(marks(el, MARKS["loss"]), key=lambda d: d["k"])
+        if not close([d["J"] for d in loss], [v for v in h.loss[:epochs] if v > 0]):
+            problems.append(f"{at}: the loss curve is not train_numpy's loss")
+        w = float(f"{h.w[epochs]:.{DIGITS}g}")
+        want = f"after {epochs} epoch{'s' * (epochs != 1)}: w = {_format_w(w)}"
+        texts = [d["_text"].replace("\u2212", "-") for d in marks(el, MARKS["w"])]  # d3: U+2212
+        if texts != [want]:
+            problems.append(f"{at}: shows {texts}, the trainer gives {want!r}")
+        words = " ".join(d["_text"] for d in marks(el, MARKS["regime"]))
+        if f"lr = {lr:.3g}:" not in words or regime(1 - lr * L) not in words:
+            problems.append(f"{at}: says {words!r}, expected lr = {lr:.3g}, {regime(1 - lr * L)!r}")
+        if (step, epochs) == (18, 10) and "w = 1.606" not in " ".join(texts):
+            problems.append(f"{at}: the lesson's run should end at w = 1.606, shows {texts}")
+    return problems
+
+
+def check_optimizers(page, el, where: str) -> list[str]:
+    problems = []
+    for sgd, momentum, beta, adam, standardized in OPT_MOVES:
+        set_radio(page, el, "sgd_lr", sgd)
+        set_radio(page, el, "momentum_lr", momentum)
+        set_radio(page, el, "beta", [0.0, 0.3, 0.6, 0.9].index(beta))
+        set_radio(page, el, "adam_lr", adam)
+        set_checkbox(page, el, "standardize", standardized)
+        drawn, texts = marks(el, MARKS["paths"]), [d["_text"] for d in marks(el, MARKS["runs"])]
+        star = "w = 2.236, b = 5.000" if standardized else "w = 2.000, b = 0.000"
+        if not any(t.startswith("◆ least squares") and star in t for t in texts):
+            problems.append(f"{where}, standardize = {standardized}: no {star!r} in {texts}")
+        for o, i in enumerate((sgd, momentum, adam)):
+            lr = LESSON_LRS[o][i]
+            at = f"{where}, optimizer {o}, lr = {lr:.3g}, beta = {beta}, standardize = {standardized}"
+            rows = sorted((d for d in drawn if d["o"] == o), key=lambda d: d["k"])
+            if any(d["z"] != standardized for d in rows):
+                problems.append(f"{at}: the drawn path mixes raw and standardized runs")
+            try:
+                h = optimizer_run(o, lr, beta, len(rows), standardized)
+                ok = close([d["w"] for d in rows], h.w) and close([d["b"] for d in rows], h.b)
+            except DivergenceError:
+                ok = False
+            if not rows or not ok:
+                problems.append(
+                    f"{at}: the drawn path ({len(rows)} points) is not train_minibatch's"
+                )
+                continue
+            name = ("SGD, ", "SGD + momentum", "Adam")[o]
+            text = next((t for t in texts if t.startswith(name) and f"lr = {lr:.3g}:" in t), None)
+            try:  # the whole run: the text gives its end, or says it diverges
+                whole = optimizer_run(o, lr, beta, 101, standardized)
+                far = max(map(abs, [*whole.w, *whole.b])) > 100
+                want = f"w = {whole.w[100]:.3f}, b = {whole.b[100]:.3f} after 100 epochs"
+                want = "diverges" if far else want
+            except DivergenceError:
+                want = "diverges"
+            if text is None or want not in text:
+                problems.append(f"{at}: shows {text!r}, the trainer gives {want!r}")
+        paths = [[(d["k"], d["w"], d["b"]) for d in drawn if d["o"] == o] for o in (0, 1)]
+        if beta == 0 and LESSON_LRS[0][sgd] == LESSON_LRS[1][momentum] and paths[0] != paths[1]:
+            problems.append(f"{where}: momentum with beta = 0 does not draw SGD's path")
+    return problems
+
+
+@pytest.mark.parametrize("path", PAGES + DECKS, ids=lambda p: p.name)
+def test_sliders_draw_the_trainers_runs(page, path, shots):
+    built(path)
+    deck, name = path.name.endswith(".slides.html"), path.name.split(".")[0]
+    page.set_viewport_size(
+        {"width": 960, "height": 700} if deck else {"width": 1280, "height": 900}
+    )
+    problems = watch(page)
+    page.goto(path.as_uri())
+    page.wait_for_function(READY_JS, timeout=60_000)
+    explorers = page.locator(".gd-explorer").all()
+    for n, el in enumerate(explorers):
+        if (
+            deck
+        ):  # show the slide that holds it (reveal.js leaves the arrow keys to a focused slider)
+            el.evaluate(SHOW_JS)
+            page.evaluate(SETTLE_JS)  # the slide's transition is over
+        else:
+            el.scroll_into_view_if_needed()
+        kind = "lr" if el.locator("input[name='lr_step']").count() else "optimizer"
+        labels = el.locator("input[type='range']").evaluate_all(
+            "els => els.map((e) => (e.closest('label') || {}).textContent || '')"
+        )
+        if not all(label.strip() for label in labels):
+            problems.append(f"{name}: explorer {n}: a slider has no label")
+        target, shot = page if deck else el, f"explorer-{kind}{'-slide' if deck else ''}-{name}"
+        target.screenshot(path=shots / f"{shot}.png")  # as the lesson opens
+        check = check_lr if kind == "lr" else check_optimizers
+        problems += check(page, el, f"{name}: {kind} explorer")
+        target.screenshot(path=shots / f"{shot}-moved.png")  # after the last slider positions
+        small = el.evaluate(
+            "el => Math.min(...[...el.querySelectorAll('svg text')].map("
+            "(t) => parseFloat(getComputedStyle(t).fontSize)))"
+        )
+        if small < 12:
+            problems.append(f"{name}: {kind} explorer: text of {small}px, under 12px")
+        width = el.bounding_box()["width"]
+        if deck and width > page.viewport_size["width"]:
+            problems.append(f"{name}: {kind} explorer is wider than the slide ({width:.0f}px)")
+    assert explorers, f"{path.name}: no explorer found"
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+# Every data mark of an explorer (Vega's scenegraph, role "mark") against its plot area: a point
+# or a line vertex outside it, or a text that runs past it. A clipped line may leave through the
+# edge (its last vertex outside), and then the chart must say so ("off the chart at step k").
+# Every SVG text (titles, axis labels) must lie inside the explorer's box: nothing cut off.
+MARKS_JS = r"""(el) => {
+  const out = [], texts = [], box = el.getBoundingClientRect();
+  const walk = (mark, w, h) => {  // a mark; w, h: the plot area of the group it is drawn in
+    if (mark.marktype === 'group') {
+      for (const g of mark.items || [])
+        for (const child of g.items || []) walk(child, g.width || w, g.height || h);
+      return;
+    }
+    if (mark.role === 'mark') {
+      const items = mark.items || [];
+      items.forEach((it, n) => {
+        if (mark.marktype === 'text' && it.text) texts.push(String(it.text));
+        const b = mark.marktype === 'text' ? it.bounds : {x1: it.x, x2: it.x, y1: it.y, y2: it.y};
+        if (!b || it.opacity === 0) return;
+        const inside = b.x1 >= -1 && b.y1 >= -1 && b.x2 <= w + 1 && b.y2 <= h + 1;
+        const leaves = mark.clip && mark.marktype === 'line' && n === items.length - 1;
+        if (!inside) out.push({name: mark.name, type: mark.marktype, leaves, at: [b.x1, b.y1, b.x2, b.y2].map(Math.round), plot: [w, h]});
+      });
+    }
+  };
+  walk(el.gdView.scenegraph().root, el.gdView.width(), el.gdView.height());
+  if (!texts.length) out.push({name: 'no text mark found: the scenegraph was not read', leaves: false});
+  const cut = [...el.querySelectorAll('svg text')].filter((t) => {
+    const q = t.getBoundingClientRect();
+    return q.width && (q.left < box.left - 1 || q.right > box.right + 1 || q.top < box.top - 1 || q.bottom > box.bottom + 1);
+  }).map((t) => t.textContent);
+  return {outside: out, texts, cut, titles: [...el.querySelectorAll('.role-title-text')].map((t) => t.textContent)};
+}"""
+CONTROLS_JS = r"""(el) => [...el.querySelectorAll('.vega-bind input')].reduce((acc, i) => {
+  if (!acc.some((c) => c.name === i.name))
+    acc.push({name: i.name, type: i.type, min: +i.min, max: +i.max, step: +i.step || 1,
+              options: [...el.querySelectorAll(`input[name="${i.name}"]`)].map((r) => r.value)});
+  return acc; }, [])"""
+# One control set to one value, redrawn, then read in the same round trip: the marks (MARKS_JS)
+# and what a range slider shows beside it (vega's <span>: for a step slider, the value it selects).
+SET_AND_READ_JS = f"""async (el, [name, type, value]) => {{
+  const inputs = [...el.querySelectorAll(`input[name="${{name}}"]`)];
+  if (type === 'radio') {{ inputs.find((i) => i.value === value).click(); }}
+  else if (type === 'checkbox') {{ if (inputs[0].checked !== value) inputs[0].click(); }}
+  else {{ inputs[0].value = value; inputs[0].dispatchEvent(new Event('input', {{bubbles: true}})); }}
+  await el.gdView.runAsync();
+  const s = inputs[0].nextElementSibling;
+  return {{...({MARKS_JS})(el), shown: s && s.tagName === 'SPAN' ? s.textContent : null}};
+}}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024])  # a laptop, and a narrow window or split pane
+@pytest.mark.parametrize("path", PAGES + DECKS, ids=lambda p: p.name)
+def test_explorer_marks_stay_in_the_plot(page, path, width, shots):
+    built(path)
+    page.set_viewport_size({"width": width, "height": 720})
+    page.goto(path.as_uri())
+    page.wait_for_function(READY_JS)
+    problems, checked = [], 0
+    for n, el in enumerate(page.locator(".gd-explorer").all()):
+        if path.name.endswith(".slides.html"):
+            el.evaluate(SHOW_JS)
+        page.evaluate(SETTLE_JS)
+        titles = el.evaluate(MARKS_JS)["titles"]
+        for control in el.evaluate(CONTROLS_JS):
+            if control["type"] == "radio":
+                values = control["options"]
+            elif control["type"] == "checkbox":
+                values = [True, False]
+            else:
+                count = round((control["max"] - control["min"]) / control["step"]) + 1
+                values = [str(control["min"] + k * control["step"]) for k in range(count)]
+            diverging = None
+            for value in values:
+                r = el.evaluate(SET_AND_READ_JS, [control["name"], control["type"], value])
+                checked += 1
+                at = f"{path.name} at {width}px, explorer {n + 1}, {control['name']} = {value}"
+                says_off = any("off the chart at step" in t for t in r["texts"])
+                problems += [
+                    f"{at}: {o['type']} mark {o['name']} at {o['at']}, plot {o['plot']}"
+                    for o in r["outside"]
+                    if not (o["leaves"] and says_off)
+                ]
+                if r["cut"]:
+                    problems.append(f"{at}: text cut at the chart's edge: {r['cut'][:3]}")
+                if r["titles"] != titles:
+                    problems.append(f"{at}: titles {r['titles']}, not {titles}")
+                if control["name"].endswith("_step") and r["shown"] == value:
+                    problems.append(
+                        f"{at}: the slider shows its step {r['shown']!r}, not its value"
+                    )
+                if diverging is None and any("diverg" in t for t in r["texts"]):
+                    diverging = value
+            # leave it at the first diverging value (the next controls are swept there), else the end
+            el.evaluate(
+                SET_AND_READ_JS, [control["name"], control["type"], diverging or values[-1]]
+            )
+        deck = "-deck" if "slides" in path.name else ""
+        shot = f"explorer-after-{path.name.split('.')[0]}-{n + 1}{deck}-{width}.png"
+        el.screenshot(path=shots / shot)
+    assert checked, f"{path.name}: no explorer control found"
+    assert not problems, f"{len(problems)} of {checked} positions:\n" + "\n".join(problems[:40])
+
+
+def _click_through(page, chart, name: str, value: int) -> str | None:
+    """Move one of Lab's sliders by keyboard (Home, arrows); a problem if it did not get there."""
+    slider = chart.locator(f"input[name='{name}']")
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(value - int(slider.get_attribute("min"))):
+        page.wait_for_timeout(40)  # Lab's renderer sets the slider back if keys come too fast
+        page.keyboard.press("ArrowRight")
+    at = slider.input_value()
+    return None if at == str(value) else f"JupyterLab: the {name} slider is at {at}, not {value}"
+
+
+@pytest.mark.browser_context_args(offline=False, viewport={"width": 1500, "height": 1000})
+def test_explorers_in_jupyterlab(page, lab, shots):
+    """The explorer cells with their stored outputs, in order, drawn by Lab without a cell run."""
+    built(*PAGES)  # make html's lessons: the same notebooks
+    cells = [
+        c
+        for p in LESSONS
+        for c in nbformat.read(p, as_version=4).cells
+        if c.cell_type == "code" and any(VEGALITE_MIME in o.get("data", {}) for o in c.outputs)
+    ]
+    kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook = lab["work"] / "explorers.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel}), notebook)
+    shutil.copy(notebook, lab["work"] / "my-work" / notebook.name)
+    errors = watch(page, local=(lab["url"], "data:", "blob:", "about:"), failed=False)
+    page.goto(f"{lab['url']}/lab/tree/{notebook.name}?token={lab['token']}")
+    charts, problems = page.locator(".jp-RenderedVegaCommon5"), []
+    charts.first.locator("svg text").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    assert charts.count() == 2, f"JupyterLab drew {charts.count()} Vega-Lite outputs, not 2"
+    lr_chart, opt_chart = charts.first, charts.nth(1)
+    if "after 10 epochs: w = 1.606" not in lr_chart.text_content():
+        problems.append("JupyterLab: the lr explorer does not show the lesson's w = 1.606")
+    X, y = toy_data()
+    for step, epochs in [(18, 3), (40, 10)]:
+        for name, value in (("lr_step", step), ("epochs", epochs)):
+            problems += filter(None, [_click_through(page, lr_chart, name, value)])
+        page.wait_for_timeout(800)
+        h = train_numpy(X, y, lr=lr_grid(X)[step], num_epochs=epochs)
+        want = f"after {epochs} epochs: w = {_format_w(float(f'{h.w_final:.{DIGITS}g}'))}"
+        if want not in lr_chart.text_content().replace("\u2212", "-"):
+            problems.append(f"JupyterLab: lr step {step}, {epochs} epochs: {want!r} not shown")
+    opt_chart.locator("input[name='sgd_lr']").last.check()  # SGD's largest lr, 0.4 > 2/L
+    page.wait_for_timeout(800)
+    if "SGD, lr = 0.4: diverges" not in opt_chart.text_content():
+        problems.append("JupyterLab: the optimizer explorer does not show SGD at lr = 0.4 diverge")
+    lr_chart.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "explorer-lab.png")
+    page.locator(".jp-Notebook .jp-Cell").first.click()  # command mode: arrows move between cells
+    page.keyboard.press("Escape")
+    page.keyboard.press("ArrowDown")
+    active = page.locator(".jp-Notebook .jp-Cell").evaluate_all(
+        "cells => cells.findIndex((c) => c.classList.contains('jp-mod-active'))"
+    )
+    if active != 1:
+        problems.append(f"JupyterLab: ArrowDown in command mode went to cell {active}, not 1")
+    problems += [f"JupyterLab: {e[:200]}" for e in errors]
+    assert not problems, "\n".join(problems)
