@@ -157,7 +157,7 @@ fresh-copy:  ## a fresh copy of one lesson in my-work/ (old file kept): make fre
 # console errors, no request off the machine, the dark theme. Screenshots go to build/render/.
 check-lab: setup setup-dev  ## Lab + RISE in headless Chromium (no console errors); screenshots in build/render
 	@$(call NEED_CHROMIUM,check-lab)
-	$(BROWSER_TESTS) tests/browser/test_lab_browser.py
+	$(BROWSER_TESTS) tests/browser/test_lab_browser.py $(BROWSER_OPTS)
 
 clean:  ## remove build outputs and caches (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis
@@ -181,11 +181,10 @@ NEED_CHROMIUM = test -x /usr/bin/chromium || { $(call ROOT_OR_HINT,$(1) needs De
 .PHONY: html slides check-render
 # The browser tests, tests/browser on pytest-playwright (Debian's Chromium, launched by its
 # conftest.py), on what html and slides built; screenshots and reports in build/render/. make test
-# leaves them out (no build). Two workers: a test mostly waits on Chromium's frames and Lab's
-# kernel. BROWSER_OPTS adds pytest options, e.g. BROWSER_OPTS="-k 03_torch -n 0".
+# leaves them out (no build). check-render and check-explorers on two workers (xdist): a test
+# mostly waits on Chromium's frames or Lab. BROWSER_OPTS adds pytest options: "-k 03_torch -n 0".
 BROWSER_OPTS ?=
-BROWSER_TESTS = $(PY) -m pytest --browser chromium --output build/render/playwright -q -n 2 \
-	$(BROWSER_OPTS)
+BROWSER_TESTS = $(PY) -m pytest --browser chromium --output build/render/playwright -q
 # check-render runs in a network namespace of its own where unshare may make one: nothing leaves.
 NETNS = $(shell unshare -n true 2>/dev/null && echo unshare -n)
 
@@ -209,7 +208,7 @@ slides: setup html $(VENDOR_STAMP)  ## a reveal.js deck per lesson: build/slides
 # Every page and deck (build/run/html's too, after make run), every link, every slide at two sizes.
 check-render: setup-dev html slides  ## site, decks, build/run/html in headless Chromium; PDFs
 	@$(call NEED_CHROMIUM,check-render)
-	$(NETNS) $(BROWSER_TESTS) tests/browser/test_render_browser.py
+	$(NETNS) $(BROWSER_TESTS) -n 2 tests/browser/test_render_browser.py $(BROWSER_OPTS)
 
 # The explorers (gdlessons.explorers) in headless Chromium, offline: on the lesson pages and decks,
 # and their cells (stored outputs) in JupyterLab; every slider moved by keyboard, the drawn data
@@ -218,7 +217,7 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 .PHONY: check-explorers
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@$(call NEED_CHROMIUM,check-explorers)
-	$(BROWSER_TESTS) tests/browser/test_explorers_browser.py
+	$(BROWSER_TESTS) -n 2 tests/browser/test_explorers_browser.py $(BROWSER_OPTS)
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved

@@ -229,4 +229,4 @@ def test_every_slide_fits(page, size, deck, shots):
     report += [f"- {where}: shrunk to {z:.2f}" for z, where in shrunk if z < 0.7]
     report_part(f"slide-fit-{size[0]}x{size[1]}", deck.name, "\n".join(report))
     assert seen, f"{deck.name}: no slide found"
-    assert not bad, "\n".join(report)
+    assert not bad, "\n".join(report).strip()
