@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import time
@@ -44,18 +43,10 @@ def pytest_report_header() -> str:
     return f"{CHROMIUM}: {net}; every request is checked"
 
 
-def _controller(session: pytest.Session) -> bool:
-    return not hasattr(session.config, "workerinput")  # not an xdist worker
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if _controller(session):
-        shutil.rmtree(PARTS, ignore_errors=True)
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Join each report's parts (written by the tests, on any worker) into build/render/NAME.md."""
-    if not _controller(session):
+    """Join each report's parts into build/render/NAME.md: one part a page or deck, written by
+    its latest run (on any xdist worker; joined once, by the controller)."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker
         return
     for name, heading in REPORTS.items():
         parts = sorted((PARTS / name).glob("*.md"))

@@ -30,7 +30,7 @@ PDFS = ROOT / "build/pdf"  # the lessons printed
 HTML, SLIDES, RUN = ROOT / "build/html", ROOT / "build/slides", ROOT / "build/run/html"
 NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9]*.ipynb"))  # as the Makefile's LESSONS, EXERCISES
 NOTEBOOKS += sorted(ROOT.glob("notebooks/exercises/[0-9]*_exercises.ipynb"))
-SITES = [HTML, SLIDES, *[RUN] * RUN.is_dir()]  # make run's pages when it has run
+SITES = [HTML, SLIDES] + ([RUN] if RUN.is_dir() else [])  # make run's pages, when it ran
 DECKS = [SLIDES / f"{p.stem}.slides.html" for p in NOTEBOOKS if p.parent.name == "notebooks"]
 SIZES = [(1280, 720), (1920, 1080)]  # the two projector sizes
 TOLERANCE = 2  # px: sub-pixel rounding of scaled slides
