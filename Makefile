@@ -213,11 +213,11 @@ check-render: setup-dev html slides  ## site, decks, build/run/html in headless 
 # The explorers (gdlessons.explorers) in headless Chromium, offline: on the lesson pages and decks,
 # and their cells (stored outputs) in JupyterLab; every slider moved by keyboard, the drawn data
 # compared with the trainers' runs; every control at every value, its marks inside their plots.
-# Screenshots in build/render/ (tests/browser/test_explorers_browser.py).
+# Screenshots in build/render/ (tests/browser/test_explorer*_browser.py).
 .PHONY: check-explorers
 check-explorers: setup setup-dev html slides  ## the explorers' sliders in Chromium (page, deck, Lab); shots in build/render
 	@$(call NEED_CHROMIUM,check-explorers)
-	$(BROWSER_TESTS) -n 2 tests/browser/test_explorers_browser.py $(BROWSER_OPTS)
+	$(BROWSER_TESTS) -n 2 tests/browser/test_explorer*_browser.py $(BROWSER_OPTS)
 
 # What users wait for against its floor: make test against executing every notebook once, each
 # lesson against a bare kernel with its imports, make setup from nothing; medians of 3 interleaved

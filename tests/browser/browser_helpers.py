@@ -11,12 +11,22 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["LOCAL", "PARTS", "ROOT", "SETTLE_JS", "SHOTS", "built", "report_part", "watch"]
+from tools.vega_bundle import needs_vega
+
+__all__ = ["DECKS", "LESSONS", "LOCAL", "PAGES", "PARTS", "READY_JS", "ROOT", "SETTLE_JS", "SHOTS"]
+__all__ += ["SHOW_JS", "built", "report_part", "watch"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build/render"  # screenshots and reports
 PARTS = SHOTS / "parts"  # each test's part of a report; conftest.py joins them at the end
 LOCAL = ("file:", "data:", "blob:", "about:")  # the only URLs a built page may request
+# The lessons with an explorer (gdlessons.explorers), their pages and decks as make html slides built.
+LESSONS = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")) if needs_vega([p])]
+PAGES = [ROOT / f"build/html/{p.stem}.html" for p in LESSONS]
+DECKS = [ROOT / f"build/slides/{p.stem}.slides.html" for p in LESSONS]
+READY_JS = """() => document.querySelectorAll('.gd-explorer').length > 0 &&
+  [...document.querySelectorAll('.gd-explorer')].every((e) => e.dataset.gdReady)"""  # all drawn
+SHOW_JS = "el => { const i = Reveal.getIndices(el.closest('section')); Reveal.slide(i.h, i.v); }"
 
 # A settled page: web fonts loaded, every explorer drawn (or failed with its message), and no CSS
 # transition or one-off animation running (reveal.js fades a slide in for 0.8 s: an audit during
