@@ -39,21 +39,12 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = [
-    "SLIDE_TYPES",
-    "RISE_SETTINGS",
-    "LINES_PER_SLIDE",
-    "cell_height",
-    "is_setup_cell",
-    "slide_types",
-    "tag_notebook",
-    "main",
-]
+__all__ = ["SLIDE_TYPES", "RISE_SETTINGS", "LINES_PER_SLIDE", "cell_height", "is_setup_cell"]
+__all__ += ["slide_types", "tag_notebook", "main"]
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
-LINES_PER_SLIDE = (
-    26  # what fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS)
-)
+# What fits on one slide, in lines of 20px text (reveal.js 960x700, nbconvert's CSS).
+LINES_PER_SLIDE = 26
 CHARS_PER_LINE = 80
 IMAGE_LINES = 19  # a figure whose size cannot be read: a 640x480 one is 480px on a 700px slide
 LINE_PX = 700 / LINES_PER_SLIDE  # one line of a slide in pixels
@@ -84,14 +75,6 @@ _SETUP_CALLS = {
 }
 
 
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""
-
-
 def is_setup_cell(source: str) -> bool:
     """True for code that only imports or configures (nothing to look at on a slide).
 
@@ -112,12 +95,9 @@ def is_setup_cell(source: str) -> bool:
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Call)
-            and _dotted(node.value.func) in _SETUP_CALLS
-        ):
-            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            if ast.unparse(node.value.func) in _SETUP_CALLS:  # np.set_printoptions(...)
+                continue
         return False
     return True
 
@@ -139,11 +119,9 @@ def image_lines(png: str) -> float:
     return height * min(1.0, SLIDE_PX / width) / LINE_PX
 
 
-def _text_lines(text: str, width: int) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        total += math.ceil(len(line) / width) if line.strip() else 0.5
-    return total
+def _text_lines(text: str) -> float:
+    lines = text.splitlines()
+    return sum((math.ceil(len(ln) / CHARS_PER_LINE) if ln.strip() else 0.5 for ln in lines), 0.0)
 
 
 def cell_height(cell: dict) -> float:
@@ -155,14 +133,10 @@ def cell_height(cell: dict) -> float:
     4.0
     """
     source = cell.get("source", "")
-    if cell.get("cell_type") == "markdown":
-        height = _text_lines(source, CHARS_PER_LINE)
-        height += sum(
-            1 for line in source.splitlines() if line.lstrip().startswith("#")
-        )  # big headings
-        height += source.count("$$") / 2  # display math is taller than a line
-        return height
-    height = 1.0 + _text_lines(source, CHARS_PER_LINE)  # the input box and its padding
+    if cell.get("cell_type") == "markdown":  # headings are big, display math taller than a line
+        headings = sum(line.lstrip().startswith("#") for line in source.splitlines())
+        return _text_lines(source) + headings + source.count("$$") / 2
+    height = 1.0 + _text_lines(source)  # the input box and its padding
     output_lines = 0.0
     for out in cell.get("outputs", []):
         data = out.get("data", {})
@@ -173,11 +147,10 @@ def cell_height(cell: dict) -> float:
         elif any(key.startswith("application/vnd.vegalite") for key in data):
             height += EXPLORER_LINES
         elif out.get("output_type") == "stream":
-            output_lines += _text_lines(out.get("text", ""), CHARS_PER_LINE)
+            output_lines += _text_lines(out.get("text", ""))
         elif "text/plain" in data or out.get("output_type") == "error":
-            output_lines += _text_lines(
-                data.get("text/plain", "\n".join(out.get("traceback", []))), CHARS_PER_LINE
-            )
+            text = data.get("text/plain", "\n".join(out.get("traceback", [])))
+            output_lines += _text_lines(text)
     if output_lines:
         height += 1.0 + min(output_lines, OUTPUT_LINES_SHOWN)
     return height
@@ -210,32 +183,22 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
     types: list[str] = []
     used = None  # lines used on the current (sub)slide; None before the first slide
     for cell in cells:
-        source = cell.get("source", "")
-        stripped = source.lstrip()
+        source, code = cell.get("source", ""), cell.get("cell_type") == "code"
+        md = cell.get("cell_type") == "markdown"
         kind = _tagged_type(cell)
         if kind is None:
-            if not source.strip():
+            if not source.strip() or (code and not cell.get("outputs") and is_setup_cell(source)):
                 kind = "skip"
-            elif (
-                cell.get("cell_type") == "code"
-                and not cell.get("outputs")
-                and is_setup_cell(source)
-            ):
-                kind = "skip"
-            elif cell.get("cell_type") == "markdown" and re.match(r"#{1,2}\s", stripped):
+            elif md and re.match(r"#{1,2}\s", source.lstrip()):
                 kind = "slide"
-            elif cell.get("cell_type") == "markdown" and re.match(r"###\s", stripped):
+            elif md and re.match(r"###\s", source.lstrip()):
                 kind = "subslide"
-            elif cell.get("cell_type") == "markdown" and _NOTES.match(source):
+            elif md and _NOTES.match(source):
                 kind = "notes"
             elif used is None:
                 kind = "slide"
-            elif (
-                cell.get("cell_type") == "code"
-                and cell_height(cell) > LINES_PER_SLIDE / 2
-                and used > 4  # more than the slide's heading: the cell moves below it
-            ):
-                kind = "subslide"
+            elif code and cell_height(cell) > LINES_PER_SLIDE / 2 and used > 4:
+                kind = "subslide"  # more than the slide's heading is above: the cell moves below it
             elif used + cell_height(cell) > LINES_PER_SLIDE:
                 kind = "subslide"
             else:
@@ -283,16 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ok      {path}")
             continue
         stale += 1
+        which = f"{len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' * (len(changed) > 8)}"
         if args.check:
             print(
-                f"STALE   {path}: slide metadata missing or out of date ({len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})",
-                file=sys.stderr,
+                f"STALE   {path}: slide metadata missing or out of date ({which})", file=sys.stderr
             )
         else:
             nbformat.write(nb, path)
-            print(
-                f"tagged  {path} ({len(changed)} changed: {', '.join(map(str, changed[:8]))}{' ...' if len(changed) > 8 else ''})"
-            )
+            print(f"tagged  {path} ({which} changed)")
     if args.check and stale:
         print("run: .venv/bin/python -m tools.tag_slides notebooks/[0-9]*.ipynb", file=sys.stderr)
         return 1
