@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from traitlets.config import Config
 
 from tools.build_site import build_html, page_names
@@ -32,16 +33,8 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
         config = Config(KernelManager=ipc)
         client = NotebookClient(nb, timeout=timeout, record_timing=False, config=config)
         client.execute(cwd=str(cwd))
-    for cell in nb.cells:  # one stream output per print run, however the kernel flushed it
-        merged = []
-        for out in cell.get("outputs", []):
-            last = merged[-1] if merged else None
-            if last and out.output_type == last.output_type == "stream" and out.name == last.name:
-                last.text += out.text
-            else:
-                merged.append(out)
-        if "outputs" in cell:
-            cell.outputs = merged
+    # One stream output per print run, however the kernel flushed it (consecutive ones merged).
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
 
 
 def site_pages(lessons: Sequence[Path]) -> dict[str, Path]:
