@@ -51,12 +51,8 @@ def engine_cells(notebooks: Path = ROOT / "notebooks") -> tuple[Path, list[str]]
     """The lesson whose code cells carry the tag, and those cells' sources (found by tag)."""
     for path in sorted(notebooks.glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        cells = [
-            c.source.strip()
-            for c in nb.cells
-            if c.cell_type == "code" and TAG in c.metadata.get("tags", [])
-        ]
-        if cells:
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        if cells := [c.source.strip() for c in code if TAG in c.metadata.get("tags", [])]:
             return path, cells
     raise SystemExit(f"no lesson in {notebooks} has code cells tagged {TAG!r}")
 
@@ -76,19 +72,11 @@ def module_text(lesson: Path, cells: Sequence[str]) -> str:
     g = f
     """
     code = "\n\n\n".join(cells) + "\n"
-    names = [
-        node.name
-        for node in ast.parse(code).body
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
-    ]
-    header = HEADER.format(
-        number=lesson.name.split("_")[0],
-        lesson=lesson.name,
-        tag=TAG,
-        names=", ".join(names),
-        all=", ".join(f'"{name}"' for name in names),
-    )
-    return header + code
+    defs = [n for n in ast.parse(code).body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    names = [node.name for node in defs if not node.name.startswith("_")]
+    number, all_ = lesson.name.split("_")[0], ", ".join(f'"{name}"' for name in names)
+    names_ = ", ".join(names)
+    return HEADER.format(number=number, lesson=lesson.name, tag=TAG, names=names_, all=all_) + code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,21 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = module_text(lesson, cells)
     current = ENGINE_MODULE.read_text(encoding="utf-8") if ENGINE_MODULE.exists() else ""
     where = ENGINE_MODULE.relative_to(ROOT)
-    if args.check:
-        if current != text:
-            print(
-                f"{where} differs from the cells of {lesson.name} tagged {TAG!r}: run "
-                "python -m tools.make_engine",
-                file=sys.stderr,
-            )
-            return 1
+    if current == text:
         print(f"{where} is up to date with {lesson.name}")
-        return 0
-    if current != text:
+    elif args.check:
+        run = "run python -m tools.make_engine"
+        print(
+            f"{where} differs from the cells of {lesson.name} tagged {TAG!r}: {run}",
+            file=sys.stderr,
+        )
+        return 1
+    else:
         ENGINE_MODULE.write_text(text, encoding="utf-8")
         print(f"wrote {where} from the cells of {lesson.name} tagged {TAG!r}")
-    else:
-        print(f"{where} is up to date with {lesson.name}")
     return 0
 
 
