@@ -4,9 +4,7 @@ Each lesson tags its canonical training-loop code cell with the cell tag ``loop`
 those cells (by pattern: ``NN_*.ipynb``, tag ``loop``), shows them one under the other with the
 lines that are new or changed against the previous lesson's loop marked (``difflib``), lists the
 lessons that have no such cell yet, and ends with a short notation sheet. ``build_site.build_html``
-writes it as ``loop.html`` beside the lesson pages and links it from the index; standalone::
-
-    python -m tools.series_page notebooks/[0-9]*.ipynb --out build/html
+writes it as ``loop.html`` beside the lesson pages (``make html``) and links it from the index.
 
 >>> [(kind, line) for kind, line in marked("a = 1\\nb = 2", "a = 1\\nb = 3\\nc = 4")]
 [(' ', 'a = 1'), ('+', 'b = 3'), ('+', 'c = 4')]
@@ -14,17 +12,16 @@ writes it as ``loop.html`` beside the lesson pages and links it from the index; 
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import html
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from nbformat import read
 
-__all__ = ["LESSONS", "PAGE", "Loop", "loops", "main", "marked", "page_html", "write"]
+__all__ = ["LESSONS", "PAGE", "Loop", "loops", "marked", "page_html", "write"]
 
 LESSONS = range(1, 9)  # the lessons whose loops the page aligns: 01 to 08
 PAGE = "loop.html"
@@ -98,14 +95,13 @@ a { color: #0056a3; } .missing { color: #5a3d00; }
 """
 
 
-class Loop:
+class Loop(NamedTuple):
     """One lesson's loop cell: its number, notebook name, title and source (None: no cell)."""
 
-    def __init__(self, number: int, name: str | None, title: str, source: str | None) -> None:
-        self.number, self.name, self.title, self.source = number, name, title, source
-
-    def __repr__(self) -> str:
-        return f"<Loop {self.number:02d}: {'missing' if self.source is None else 'tagged'}>"
+    number: int
+    name: str | None
+    title: str
+    source: str | None
 
 
 def _title(cells: Sequence) -> str:
@@ -203,24 +199,3 @@ def write(pages: Mapping[str, Path], out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     (out / PAGE).write_text(page_html(loops(pages), links), encoding="utf-8")
     return ["", f"[The training loop across the lessons, and the notation]({PAGE})"]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write the page for the lessons given."""
-    from tools.build_site import page_names
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    if missing := [str(p) for p in args.notebooks if not p.is_file()]:
-        parser.error(f"no such notebook: {', '.join(missing)}")
-    write(page_names(args.notebooks), args.out)
-    found = loops(page_names(args.notebooks))
-    absent = [f"{lp.number:02d}" for lp in found if lp.source is None]
-    print(f"{PAGE}: {len(found) - len(absent)} loops, none yet in {', '.join(absent) or '-'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
