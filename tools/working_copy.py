@@ -22,9 +22,9 @@ import argparse
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["LessonError", "SyncReport", "find_lesson", "fresh_copy", "main", "sync"]
 
@@ -42,13 +42,12 @@ class LessonError(ValueError):
     """Bad input: the message says what was wrong and what to do."""
 
 
-@dataclass
-class SyncReport:
+class SyncReport(NamedTuple):
     """What `sync` did: whether it made the folder, and which files it added (relative paths)."""
 
     dest: Path
     created: bool
-    added: list[Path] = field(default_factory=list)
+    added: list[Path]
 
 
 def source_files(source: Path) -> list[Path]:
@@ -80,11 +79,8 @@ def _copy_new(src: Path, dst: Path) -> bool:
 
 def _add_rise_css(dest: Path) -> None:
     """Create the (empty) stylesheets RISE requests next to each notebook, where missing."""
-    for folder in {
-        nb.parent
-        for nb in dest.rglob("*.ipynb")
-        if not any(p.startswith(".") for p in nb.relative_to(dest).parts)
-    }:
+    notebooks = [dest / rel for rel in source_files(dest) if rel.suffix == ".ipynb"]
+    for folder in {nb.parent for nb in notebooks}:
         targets = {folder / "rise.css": RISE_CSS}
         for nb in folder.glob("*.ipynb"):
             targets[nb.with_suffix(".css")] = NOTEBOOK_CSS.format(name=nb.name)
@@ -104,11 +100,11 @@ def sync(source: Path, dest: Path) -> SyncReport:
             f"{dest} exists but is not a folder: move it away, or pick another "
             "folder with WORK_DIR=..."
         )
-    report = SyncReport(dest=dest, created=not dest.exists())
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    report.added = [rel for rel in files if _copy_new(source / rel, dest / rel)]
+    added = [rel for rel in files if _copy_new(source / rel, dest / rel)]
     _add_rise_css(dest)
-    return report
+    return SyncReport(dest, created, added)
 
 
 def find_lesson(source: Path, lesson: str) -> Path:
