@@ -92,11 +92,8 @@ def mark_cells(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if parts is None:
             cells.append(cell)
             continue
-        texts = [part.strip("\n") for part in parts.groups()]
-        parts = [
-            text_suffix for text_suffix in zip(texts, ("", "-answer", "-after")) if text_suffix[0]
-        ]
-        for number, (text, suffix) in enumerate(parts):
+        texts = zip((part.strip("\n") for part in parts.groups()), ("", "-answer", "-after"))
+        for number, (text, suffix) in enumerate((t, sfx) for t, sfx in texts if t):
             part = cell if number == 0 else nbformat.v4.new_markdown_cell()  # ids that stay put
             if number and cell.get("id"):
                 part.id = cell.id + suffix
