@@ -11,7 +11,7 @@
     python -m tools.test_portable   make test-portable: stored outputs on an emulated older CPU
     python -m tools.working_copy    make lab: the student's working copy my-work/
 
-Imported by those: series_page (build/html/loop.html, the lessons' loops aligned), vega_bundle,
+Imported by those: series_page (build/html/loop.html, the lessons' loops aligned),
 install_hint, make_engine. The browser checks (make check-render, check-explorers, check-lab: the
 site, decks, explorers and JupyterLab in headless Chromium) are tests/browser/, on pytest-playwright.
 `make test-compat` (oldest and newest numpy/matplotlib) is nox's: see noxfile.py at the root.

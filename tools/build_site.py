@@ -2,6 +2,10 @@
 
 nbconvert and tools/site_templates/ do the work: math becomes MathML at build time (latex2mathml),
 figures get their cell's "alt" metadata, and a link to a notebook not built becomes text.
+
+The explorers (gdlessons.explorers' Vega-Lite outputs) are drawn with vega-embed, from one offline
+script that ``write_bundle`` makes with vl-convert-python's ``javascript_bundle()`` (a wheel from
+PyPI, pinned in requirements.txt): no npm, no Node, no network, so ``make run`` needs Python only.
 """
 
 from __future__ import annotations
@@ -14,22 +18,22 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Sequence
-from html.parser import HTMLParser
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote
 
 import jinja2
+from bs4 import BeautifulSoup  # nbconvert's own dependency
 from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
 
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
-from tools.vega_bundle import needs_vega, write_bundle  # the explorers' offline script
 
 __all__ = ["alt_issue", "broken_links", "build_html", "build_slides", "figures", "lesson_summary"]
-__all__ += ["link_notebooks", "main"]
-__all__ += ["markdown2html", "page_names", "tex_to_mathml"]
+__all__ += ["link_notebooks", "main", "markdown2html", "needs_vega", "page_names", "tex_to_mathml"]
+__all__ += ["VEGALITE_MIME", "write_bundle"]
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
@@ -37,6 +41,7 @@ PINS = re.findall(r"(?m)^(torch|numpy|matplotlib)==(\S+)", REQUIREMENTS.read_tex
 TITLE = "Gradient descent, step by step"
 IMAGES = {"image/png", "image/jpeg"}
 VARIANT = re.compile(r'<mi mathvariant="(double-struck|script|bold)">([A-Za-z])</mi>')
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 
 
 def _letter(m: re.Match[str]) -> str:
@@ -97,11 +102,9 @@ def alt_issue(alt: str | None) -> str | None:
     """
     if not alt or alt.startswith("No description has been"):  # nbconvert's stand-in
         return "no alt text: say what the figure shows and what to notice"
-    return (
-        f"generic alt text {alt!r}: say what it shows, what to notice"
-        if len(alt.split()) < 5
-        else None
-    )
+    if len(alt.split()) < 5:
+        return f"generic alt text {alt!r}: say what it shows, what to notice"
+    return None
 
 
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
@@ -132,6 +135,40 @@ def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
         return f'<a href="{posixpath.relpath(target, folder or ".")}{m[2] or ""}"{m[3]}>{m[4]}</a>'
 
     return re.sub(r'(?s)<a href="([^"#:]+\.ipynb)(#[^"]*)?"([^>]*)>(.*?)</a>', repl, page)
+
+
+def needs_vega(notebooks: list[Path]) -> bool:
+    """Whether any of the notebooks has a stored Vega-Lite output."""
+    return any(
+        VEGALITE_MIME in out.get("data", {})
+        for path in notebooks
+        for cell in read(path, as_version=4).cells
+        for out in cell.get("outputs", [])
+    )
+
+
+def write_bundle(static: Path) -> Path:
+    """Write static/vega/vega-embed-bundle.js (kept when already made by the same versions).
+
+    Its Vega-Lite version is the one the installed Altair writes. The minified bundle keeps no
+    licence headers, so a notice goes first.
+    """
+    import altair as alt
+    import vl_convert as vlc
+
+    vl = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])  # "5.20" for Altair 5.5
+    notice = (
+        f"/* vega-embed {vlc.get_vega_embed_version()}, vega {vlc.get_vega_version()}, vega-lite "
+        f"{vl}, bundled with their dependencies by vl-convert-python {version('vl-convert-python')}"
+        " (javascript_bundle). vega, vega-lite, vega-embed: BSD-3-Clause, Copyright (c) the "
+        "University of Washington Interactive Data Lab; their dependencies: BSD-3-Clause, ISC, MIT"
+        " (see each package's licence on npm). */\n"
+    )
+    target = static / "vega/vega-embed-bundle.js"  # where vega_explorer.html.j2 loads it
+    if not (target.is_file() and target.read_text(encoding="utf-8").startswith(notice)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(notice + vlc.javascript_bundle(vl_version=vl), encoding="utf-8")
+    return target
 
 
 def _render(
@@ -234,45 +271,31 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
         _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)
 
 
-class Links(HTMLParser):
-    """The href/src values and the ids of one page, read by the standard library's parser."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.refs: list[str] = []
-        self.ids: set[str] = set()
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if ref := found.get("href") or found.get("src"):
-            self.refs.append(ref)
-        if found.get("id") is not None:
-            self.ids.add(found["id"])
-
-
 def broken_links(folder: Path) -> list[str]:
     """Every relative href/src in folder/**/*.html that finds no file, or no id for its #anchor.
 
     >>> broken_links(Path("no/such/folder"))
     []
     """
-    parsed: dict[Path, Links] = {}
+    parsed: dict[Path, tuple[list[str], set[str]]] = {}
 
-    def links(path: Path) -> Links:
+    def links(path: Path) -> tuple[list[str], set[str]]:  # a page's href/src values and its ids
         if path not in parsed:
-            parsed[path] = Links(path.read_text(encoding="utf-8") if path.suffix == ".html" else "")
+            text = path.read_text(encoding="utf-8") if path.suffix == ".html" else ""
+            soup = BeautifulSoup(text, "html.parser")
+            tags = soup.find_all(lambda tag: tag.get("href") or tag.get("src"))
+            ids = {tag["id"] for tag in soup.find_all(id=True)}
+            parsed[path] = [tag.get("href") or tag["src"] for tag in tags], ids
         return parsed[path]
 
     broken = []
     for page in sorted(folder.resolve().rglob("*.html")):
-        for ref in links(page).refs:
+        for ref in links(page)[0]:
             path, _, anchor = ref.partition("#")
             if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or anchor.startswith("/"):
                 continue  # data:, https: (the browser tests fail on requests), reveal.js routes
             target = (page.parent / unquote(path)).resolve() if path else page
-            if not target.is_file() or (anchor and anchor not in links(target).ids):
+            if not target.is_file() or (anchor and anchor not in links(target)[1]):
                 broken.append(f"{folder}/{page.relative_to(folder.resolve())}: {ref}")
     return broken
 
@@ -287,16 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if missing := [str(p) for p in args.notebooks if not p.is_file()]:
         parser.error(f"no such notebook: {', '.join(missing)}")
-    if args.what == "html":
-        build_html(page_names(args.notebooks), args.out)
-    else:
-        build_slides(page_names(args.notebooks), args.out, args.vendor)
     pages = page_names(args.notebooks)
     if args.what == "html":
+        build_html(pages, args.out)
         print(f"html   {len(pages)} pages and index.html -> {args.out}/")
     else:  # a deck per lesson; the other notebooks are linked on the site
-        decks = sum("/" not in name for name in pages)
-        print(f"slides {decks} decks (one per lesson) -> {args.out}/")
+        build_slides(pages, args.out, args.vendor)
+        print(f"slides {sum('/' not in n for n in pages)} decks (one per lesson) -> {args.out}/")
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.vega_bundle import needs_vega
+from tools.build_site import needs_vega
 
 __all__ = ["DECKS", "LESSONS", "LOCAL", "PAGES", "PARTS", "READY_JS", "ROOT", "SETTLE_JS", "SHOTS"]
 __all__ += ["SHOW_JS", "built", "report_part", "watch"]

@@ -28,7 +28,7 @@ from browser_helpers import DECKS, LESSONS, PAGES, READY_JS, SETTLE_JS, SHOW_JS,
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
 from gdlessons.data import standardize
 from gdlessons.explorers import DIGITS, _format_w, _lr_options, lr_grid, regime
-from tools.vega_bundle import VEGALITE_MIME
+from tools.build_site import VEGALITE_MIME
 
 # Slider positions: (lr step, epochs) and (SGD lr step, momentum lr step, beta, Adam lr step,
 # standardize x).
