@@ -13,12 +13,12 @@ writes it as ``loop.html`` beside the lesson pages (``make html``) and links it 
 from __future__ import annotations
 
 import difflib
-import html
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import jinja2
 from nbformat import read
 
 __all__ = ["LESSONS", "PAGE", "Loop", "loops", "marked", "page_html", "write"]
@@ -82,17 +82,14 @@ NOTATION = [
     ),
 ]
 
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #1a1a1a; background: #fff; }
-pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.95rem; }
-pre span { display: block; }
-pre .new { background: #fff1c2; }
-pre .gutter { display: inline; color: #555; user-select: none; }
-table { border-collapse: collapse; } th, td { border: 1px solid #bbb; padding: 0.3rem 0.6rem;
-       vertical-align: top; text-align: left; }
-a { color: #0056a3; } .missing { color: #5a3d00; }
-"""
+# The page's HTML: tools/site_templates/loop.html.j2 (autoescaped).
+TEMPLATE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "site_templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+).get_template("loop.html.j2")
 
 
 class Loop(NamedTuple):
@@ -141,31 +138,8 @@ def marked(before: str | None, after: str) -> list[tuple[str, str]]:
 
 def page_html(all_loops: Sequence[Loop], links: Mapping[str, str]) -> str:
     """The page: the loops (links to their lessons from ``links``, name -> href), notation."""
-    e = html.escape
-    parts = [
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>The training loop across the series</title>\n<style>{STYLE}</style>\n</head>",
-        '<body>\n<a href="#main">Skip to the loops</a> · <a href="index.html">All lessons</a>',
-        '<main id="main">\n<h1>The training loop across the series</h1>',
-        "<p>Every lesson trains with the same loop: predict, measure the loss, get the gradient, "
-        "step. Here is each lesson's loop (its cell tagged <code>loop</code>), with the lines "
-        'that are <span class="new" style="background:#fff1c2">new or changed</span> against '
-        "the lesson before marked <code>+</code>. Then the notation the series uses.</p>",
-    ]
-    missing = [f"{lp.number:02d}" for lp in all_loops if lp.source is None]
-    if missing:
-        parts.append(
-            f'<p class="missing">No loop cell (tag <code>loop</code>) yet in lesson(s) '
-            f"{', '.join(missing)}: they are left out.</p>"
-        )
-    previous: Loop | None = None
-    for lp in all_loops:
-        if lp.source is None:
-            continue
-        label = e(lp.title or f"Lesson {lp.number:02d}")
-        href = links.get(lp.name or "")
-        heading = f'<a href="{e(href)}">{label}</a>' if href else label
+    shown, previous = [], None
+    for lp in [lp for lp in all_loops if lp.source is not None]:
         lines = marked(None if previous is None else previous.source, lp.source)
         if previous is None:
             note = "The first loop of the series: every line is new."
@@ -177,19 +151,10 @@ def page_html(all_loops: Sequence[Loop], links: Mapping[str, str]) -> str:
                 f"Against lesson {previous.number:02d}: {changed} line(s) new or changed, "
                 f"{kept} the same, {max(dropped, 0)} dropped."
             )
-        body = "".join(
-            f'<span class="{"new" if kind == "+" else "same"}"><span class="gutter">{kind} </span>'
-            f"{e(line)}</span>"
-            for kind, line in lines
-        )
-        parts += [f'<h2 id="lesson-{lp.number:02d}">{heading}</h2>', f"<p>{note}</p>"]
-        parts.append(f"<pre><code>{body}</code></pre>")
+        shown.append((lp, links.get(lp.name or ""), note, lines))
         previous = lp
-    parts += ['<h2 id="notation">Notation</h2>', "<table>"]
-    parts.append("<tr><th>symbol</th><th>meaning</th><th>from lesson</th></tr>")
-    parts += [f"<tr><td>{e(s)}</td><td>{e(m)}</td><td>{e(w)}</td></tr>" for s, m, w in NOTATION]
-    parts += ["</table>", "</main>", "</body>", "</html>", ""]
-    return "\n".join(parts)
+    missing = [f"{lp.number:02d}" for lp in all_loops if lp.source is None]
+    return TEMPLATE.render(loops=shown, missing=missing, notation=NOTATION)
 
 
 def write(pages: Mapping[str, Path], out: Path) -> list[str]:
