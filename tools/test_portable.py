@@ -12,8 +12,8 @@ fails there. Two more nbval runs over every notebook catch that here:
 2. natively, with ``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset (a student's own
    ``jupyter lab`` does not set it, so torch uses every core).
 
-Each cell is run once in each (the re-run check is ``make test``'s); ``--only`` picks one run.
-Usage: ``python -m tools.test_portable [--only qemu|native] [NOTEBOOK ...]``.
+Each cell is run once in each (the re-run check is ``make test``'s), on every core (xdist).
+Usage: ``python -m tools.test_portable [NOTEBOOK ...]``.
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ def kernelspec(folder: Path, python: str = sys.executable) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("notebooks", nargs="*", default=["notebooks"], help="default: all of them")
-    p.add_argument("--only", choices=["qemu", "native"], help="one of the two runs")
-    p.add_argument("--workers", default="auto", help="pytest-xdist workers (default: one a core)")
     args = p.parse_args(argv)
     if shutil.which(QEMU[0]) is None:
         print(
@@ -62,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    pytest = [sys.executable, "-m", "pytest", "-n", args.workers, "--dist", "loadfile", *NBVAL]
+    pytest = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", *NBVAL]
     env = dict(os.environ, NOTEBOOK_RERUN="0")
     runs = {
         "qemu": (
@@ -77,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     failed = []
     for name, (command, run_env) in runs.items():
-        if args.only in (None, name):
-            print(f"== test-portable, {name}: {' '.join(command[3:])}", flush=True)
-            if subprocess.run(command, cwd=ROOT, env=run_env).returncode:
-                failed.append(name)
+        print(f"== test-portable, {name}: {' '.join(command[3:])}", flush=True)
+        if subprocess.run(command, cwd=ROOT, env=run_env).returncode:
+            failed.append(name)
     if failed:
         print(
             f"test-portable: the stored outputs do not hold in the {failed} run(s)", file=sys.stderr
