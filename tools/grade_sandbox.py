@@ -79,10 +79,8 @@ class SandboxedExecute(Execute):
         for index, (cell, done) in enumerate(zip(nb.cells, executed.cells, strict=True)):
             if cell.cell_type != "code":
                 continue
-            cell.outputs, cell.execution_count = (
-                done.get("outputs", []),
-                done.get("execution_count"),
-            )
+            cell.outputs = done.get("outputs", [])
+            cell.execution_count = done.get("execution_count")
             if index not in checks:
                 continue
             report, outputs = {}, []

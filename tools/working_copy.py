@@ -164,11 +164,8 @@ def fresh_copy(
 
 def _show(path: Path) -> str:
     """`path` relative to the current folder where it is inside it, else absolute."""
-    path = path.resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    path, here = path.resolve(), Path.cwd()
+    return str(path.relative_to(here) if path.is_relative_to(here) else path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,9 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  New from {_show(args.source)}/: " + ", ".join(map(str, report.added)))
     print(
         "  JupyterLab opens it: run and change the lessons there. notebooks/ stays as committed, "
-        "so `git pull` never conflicts with your work."
-    )
-    print(
+        "so `git pull` never conflicts with your work.\n"
         "  Fresh copy of one lesson: make fresh-copy LESSON=03 (the old file is kept as "
         "<name>.old-<date>-<time>.ipynb)."
     )
