@@ -248,15 +248,10 @@ def _children(out: Path, students: list[Path], jobs: int) -> Iterator[dict]:
             )
         results.put(None)
 
-    threads = [threading.Thread(target=run, args=(group,), daemon=True) for group in groups]
-    for thread in threads:
-        thread.start()
-    running = len(threads)
-    while running:
-        result = results.get()
-        running -= result is None
-        if result is not None:
-            yield result
+    for group in groups:
+        threading.Thread(target=run, args=(group,), daemon=True).start()
+    for _ in groups:  # each child's results end with a None
+        yield from iter(results.get, None)
 
 
 def main(argv: list[str] | None = None) -> int:
