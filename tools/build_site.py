@@ -138,7 +138,11 @@ def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
 
 
 def needs_vega(notebooks: list[Path]) -> bool:
-    """Whether any of the notebooks has a stored Vega-Lite output."""
+    """Whether any of the notebooks has a stored Vega-Lite output (an explorer).
+
+    >>> needs_vega([])
+    False
+    """
     return any(
         VEGALITE_MIME in out.get("data", {})
         for path in notebooks

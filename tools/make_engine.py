@@ -74,9 +74,9 @@ def module_text(lesson: Path, cells: Sequence[str]) -> str:
     code = "\n\n\n".join(cells) + "\n"
     defs = [n for n in ast.parse(code).body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     names = [node.name for node in defs if not node.name.startswith("_")]
-    number, all_ = lesson.name.split("_")[0], ", ".join(f'"{name}"' for name in names)
-    names_ = ", ".join(names)
-    return HEADER.format(number=number, lesson=lesson.name, tag=TAG, names=names_, all=all_) + code
+    listed = ", ".join(f'"{name}"' for name in names)
+    fields = {"number": lesson.name.split("_")[0], "lesson": lesson.name, "tag": TAG}
+    return HEADER.format(**fields, names=", ".join(names), all=listed) + code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
