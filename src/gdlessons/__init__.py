@@ -11,7 +11,12 @@ self-checks, imported here).
 """
 
 from gdlessons import check, numpy_gd
-from gdlessons._validate import check_gradient_args, check_model_args, check_same_shape, validated
+from gdlessons._validate import (
+    require_gradient_args,
+    require_model_args,
+    require_same_shape,
+    validated,
+)
 from gdlessons.data import make_linear_data, make_wave_data, toy_data
 from gdlessons.gradcheck import numerical_gradient, rel_error
 from gdlessons.history import DivergenceError, History
@@ -21,9 +26,9 @@ from gdlessons.versions import versions, warn_if_not_pinned
 
 # The formulas of numpy_gd with the student's arguments checked first (a clear message instead of
 # a silent wrong number); inspect.getsource still shows the formula alone.
-forward = validated(numpy_gd.forward, check_model_args)
-mse_loss = validated(numpy_gd.mse_loss, check_same_shape)
-mse_gradient = validated(numpy_gd.mse_gradient, check_gradient_args)
+forward = validated(numpy_gd.forward, require_model_args)
+mse_loss = validated(numpy_gd.mse_loss, require_same_shape)
+mse_gradient = validated(numpy_gd.mse_gradient, require_gradient_args)
 
 __all__ = [
     "DivergenceError",

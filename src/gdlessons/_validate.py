@@ -1,4 +1,4 @@
-"""The one place that checks inputs and words the errors.
+"""The one place that validates inputs and words the errors.
 
 Every public helper calls one of these first, so that a student's mistake (a list where an array
 was expected, mismatched shapes, a NaN, a negative learning rate) ends in one clear sentence that
@@ -21,15 +21,15 @@ __all__ = [
     "as_array",
     "as_scalar",
     "as_tensor",
-    "check_gradient_args",
-    "check_int",
-    "check_lr",
-    "check_model_args",
-    "check_positive",
-    "check_same_length",
-    "check_same_shape",
-    "check_training_args",
     "is_tensor",
+    "require_gradient_args",
+    "require_int",
+    "require_lr",
+    "require_model_args",
+    "require_positive",
+    "require_same_length",
+    "require_same_shape",
+    "require_training_args",
     "validated",
 ]
 
@@ -93,10 +93,10 @@ def as_scalar(name: str, value: Any) -> float:
     return float(value)
 
 
-def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+def require_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
     """``value`` as an int from ``minimum`` to ``maximum``; a bool or a float is refused.
 
-    >>> check_int("num_epochs", 10)
+    >>> require_int("num_epochs", 10)
     10
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -107,21 +107,21 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     return int(value)
 
 
-def check_positive(name: str, value: Any) -> float:
+def require_positive(name: str, value: Any) -> float:
     """``value`` as a float > 0 (a step size, a time limit)."""
     if (value := as_scalar(name, value)) <= 0:
         raise ValueError(f"{name} must be positive, got {value}.")
     return value
 
 
-def check_lr(lr: Any) -> float:
+def require_lr(lr: Any) -> float:
     """The learning rate: a finite float > 0."""
     if (lr := as_scalar("lr", lr)) <= 0:
         raise ValueError(f"lr must be positive (a step size), got {lr}. Try lr=0.01.")
     return lr
 
 
-def check_same_length(X: Any, y: Any, y_name: str = "y") -> None:
+def require_same_length(X: Any, y: Any, y_name: str = "y") -> None:
     """Raise unless ``y`` is 1-D with one target per row of ``X``."""
     if y.ndim != 1:
         raise ValueError(
@@ -164,8 +164,8 @@ def as_tensor(name: str, value: Any, like: Any = None) -> Any:
     return value
 
 
-def validated(formula: Callable, check: Callable) -> Callable:
-    """``formula`` with its arguments passed through ``check`` first (``check`` returns them
+def validated(formula: Callable, require: Callable) -> Callable:
+    """``formula`` with its arguments passed through ``require`` first (it returns them
     converted, or raises with a clear message). ``inspect.getsource`` of the result shows the
     formula alone, so a lesson that prints a helper prints its math, not this machinery.
 
@@ -175,15 +175,15 @@ def validated(formula: Callable, check: Callable) -> Callable:
     """
 
     @functools.wraps(formula)
-    def checked(*args: Any, **kwargs: Any) -> Any:
+    def with_valid_args(*args: Any, **kwargs: Any) -> Any:
         bound = inspect.signature(formula).bind(*args, **kwargs)
         bound.apply_defaults()
-        return formula(*check(*bound.args))
+        return formula(*require(*bound.args))
 
-    return checked
+    return with_valid_args
 
 
-def check_model_args(X: Any, w: Any, b: Any = None) -> tuple[Any, Any, Any]:
+def require_model_args(X: Any, w: Any, b: Any = None) -> tuple[Any, Any, Any]:
     """``forward``'s arguments as arrays (or tensors, if any is one) of shapes that fit."""
     if not any(is_tensor(v) for v in (X, w, b)):
         X = as_array("X", X, ndims=(0, 1, 2))
@@ -200,7 +200,7 @@ def check_model_args(X: Any, w: Any, b: Any = None) -> tuple[Any, Any, Any]:
     return X, w, b
 
 
-def check_same_shape(y_hat: Any, y: Any) -> tuple[Any, Any]:
+def require_same_shape(y_hat: Any, y: Any) -> tuple[Any, Any]:
     """Arrays (or tensors) of one shape: a (4,) against a (4, 1) would broadcast to (4, 4)."""
     if is_tensor(y_hat) or is_tensor(y):
         like = y_hat if is_tensor(y_hat) else y
@@ -216,19 +216,26 @@ def check_same_shape(y_hat: Any, y: Any) -> tuple[Any, Any]:
     return y_hat, y
 
 
-def check_gradient_args(X: Any, y: Any, y_hat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def require_gradient_args(X: Any, y: Any, y_hat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``mse_gradient``'s arguments: (n,) or (n, d) ``X``, one ``y`` and ``y_hat`` per sample."""
     X, y, y_hat = as_array("X", X), as_array("y", y), as_array("y_hat", y_hat)
-    check_same_length(X, y)
-    check_same_length(X, y_hat, y_name="y_hat")
+    require_same_length(X, y)
+    require_same_length(X, y_hat, y_name="y_hat")
     return X, y, y_hat
 
 
-def check_training_args(X: Any, y: Any, lr: Any, num_epochs: Any, w0: Any, b0: Any) -> tuple:
+def require_training_args(X: Any, y: Any, lr: Any, num_epochs: Any, w0: Any, b0: Any) -> tuple:
     """A trainer's ``X, y, w0, b0, lr, num_epochs``; ``w0``, ``b0`` and ``y`` in X's dtype."""
     X, y = as_array("X", X), as_array("y", y, ndims=(1, 2))
-    check_same_length(X, y)
+    require_same_length(X, y)
     w = _weights(X, w0, "w0")
     w = X.dtype.type(w) if X.ndim == 1 else w
     b = None if b0 is None else X.dtype.type(as_scalar("b0", b0))
-    return X, y.astype(X.dtype, copy=False), w, b, check_lr(lr), check_int("num_epochs", num_epochs)
+    return (
+        X,
+        y.astype(X.dtype, copy=False),
+        w,
+        b,
+        require_lr(lr),
+        require_int("num_epochs", num_epochs),
+    )

@@ -300,9 +300,9 @@ def cause(letter: str) -> str:
 
 def plot_run(run: Run, *, ax: Any, title: str = "") -> Any:
     """A run's loss curve(s) on a log scale (a dashed line for validation), as the lessons draw them."""
-    from gdlessons.plots import OKABE_ITO, check_ax
+    from gdlessons.plots import OKABE_ITO, require_axes
 
-    ax = check_ax(ax)
+    ax = require_axes(ax)
     for i, (name, values) in enumerate(run.curves.items()):
         shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
         ax.plot(shown, color=OKABE_ITO[i], linestyle=["-", "--"][i], linewidth=2.5, label=name)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import as_array, as_scalar, check_int, check_same_length
+from gdlessons._validate import as_array, as_scalar, require_int, require_same_length
 
 __all__ = ["make_linear_data", "make_wave_data", "shard", "standardize", "toy_data"]
 
@@ -38,7 +38,7 @@ def make_linear_data(
     >>> X.shape, y.shape, X.dtype
     ((1000, 2), (1000,), dtype('float32'))
     """
-    n, seed = check_int("n", n), check_int("seed", seed, minimum=0)
+    n, seed = require_int("n", n), require_int("seed", seed, minimum=0)
     noise = as_scalar("noise", noise)
     if noise < 0:
         raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}.")
@@ -61,7 +61,7 @@ def make_wave_data(n: int, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarra
     >>> X.shape, y.shape, X.dtype, X[0], X[-1]
     ((20,), (20,), dtype('float64'), np.float64(-3.0), np.float64(3.0))
     """
-    n, seed = check_int("n", n), check_int("seed", seed, minimum=0)
+    n, seed = require_int("n", n), require_int("seed", seed, minimum=0)
     noise = as_scalar("noise", noise)
     if noise < 0:
         raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}.")
@@ -80,16 +80,16 @@ def shard(X: Any, y: Any, rank: int, world_size: int) -> tuple[np.ndarray, np.nd
     (array([3., 4.]), array([6., 8.]))
     """
     X, y = as_array("X", X), as_array("y", y)
-    check_same_length(X, y)
-    world_size = check_world_size(world_size, n=len(X))
-    rank = check_int("rank", rank, minimum=0, maximum=world_size - 1)
+    require_same_length(X, y)
+    world_size = require_world_size(world_size, n=len(X))
+    rank = require_int("rank", rank, minimum=0, maximum=world_size - 1)
     m = len(X) // world_size
     return X[rank * m : (rank + 1) * m], y[rank * m : (rank + 1) * m]
 
 
-def check_world_size(world_size: Any, n: int) -> int:
+def require_world_size(world_size: Any, n: int) -> int:
     """``world_size`` as an int that divides ``n``: equal shards."""
-    world_size = check_int("world_size", world_size)
+    world_size = require_int("world_size", world_size)
     if n % world_size:
         raise ValueError(
             f"the {n} samples cannot be split into {world_size} equal shards: the mean of "

@@ -12,7 +12,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 
-from gdlessons.plots import OKABE_ITO, TICK, TITLE, check_ax
+from gdlessons.plots import OKABE_ITO, TICK, TITLE, require_axes
 
 __all__ = ["grad_fn_tree", "plot_graph", "plot_grad_fn_graph"]
 
@@ -58,7 +58,7 @@ def plot_graph(
     ``children(node)`` lists the nodes ``node`` was computed from and ``label(node)`` is the text
     of its box; nodes that need no gradient (``needs_grad`` false: data, constants) are pale.
     """
-    ax, rows = check_ax(ax), _rows(root, children)
+    ax, rows = require_axes(ax), _rows(root, children)
     parents: list[int | None] = []
     for i, (depth, _) in enumerate(rows):
         parents.append(next((j for j in range(i - 1, -1, -1) if rows[j][0] == depth - 1), None))

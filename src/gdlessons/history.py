@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import check_model_args, is_tensor
+from gdlessons._validate import is_tensor, require_model_args
 from gdlessons.numpy_gd import forward, lipschitz_constant
 
 __all__ = ["DivergenceError", "History", "Recorder"]
@@ -64,7 +64,7 @@ class History:
 
     def predict(self, X: Any) -> Any:
         """Predictions of the trained model (the final parameters): a float for a number ``X``."""
-        y_hat = forward(*check_model_args(X, self.w_final, self.b_final))
+        y_hat = forward(*require_model_args(X, self.w_final, self.b_final))
         return float(y_hat) if np.ndim(y_hat) == 0 else y_hat
 
     def lines(self, every: int = 1) -> list[str]:

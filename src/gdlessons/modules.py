@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gdlessons._validate import as_array, check_int, check_same_length
+from gdlessons._validate import as_array, require_int, require_same_length
 from gdlessons.history import History, Recorder
 
 __all__ = ["LinearRegression", "train_minibatch"]
@@ -86,12 +86,12 @@ def train_minibatch(
     ([0.0, 0.555, 0.956, 1.246, 1.455], 8.031)
     """
     X_np, y_np = as_array("X", X), as_array("y", y)
-    check_same_length(X_np, y_np)
+    require_same_length(X_np, y_np)
     n = len(X_np)
-    batch_size = n if batch_size is None else check_int("batch_size", batch_size, maximum=n)
+    batch_size = n if batch_size is None else require_int("batch_size", batch_size, maximum=n)
     steps_per_epoch = math.ceil(n / batch_size)
-    every = steps_per_epoch if record_every is None else check_int("record_every", record_every)
-    num_epochs, seed = check_int("num_epochs", num_epochs), check_int("seed", seed, minimum=0)
+    every = steps_per_epoch if record_every is None else require_int("record_every", record_every)
+    num_epochs, seed = require_int("num_epochs", num_epochs), require_int("seed", seed, minimum=0)
     d = 1 if X_np.ndim == 1 else X_np.shape[1]
     if model.w.shape != (d,):
         raise ValueError(

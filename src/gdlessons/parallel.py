@@ -28,8 +28,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from gdlessons._validate import check_positive, check_training_args
-from gdlessons.data import check_world_size, shard
+from gdlessons._validate import require_positive, require_training_args
+from gdlessons.data import require_world_size, shard
 from gdlessons.history import History, Recorder
 from gdlessons.numpy_gd import forward, mse_loss
 
@@ -108,9 +108,9 @@ def train_data_parallel(
     >>> history.w[::2].round(3).tolist(), round(history.predict(5.0), 3)
     ([0.0, 0.555, 0.956, 1.246, 1.455], 8.031)
     """
-    X, y, w0, b0, lr, num_epochs = check_training_args(X, y, lr, num_epochs, w0, b0)
-    world_size = check_world_size(world_size, n=len(X))
-    timeout = check_positive("timeout", timeout)
+    X, y, w0, b0, lr, num_epochs = require_training_args(X, y, lr, num_epochs, w0, b0)
+    world_size = require_world_size(world_size, n=len(X))
+    timeout = require_positive("timeout", timeout)
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     if method == "forkserver":  # the server imports torch once; workers are forked from it
         mp.get_context(method).set_forkserver_preload(["gdlessons.parallel"])

@@ -31,7 +31,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
-from gdlessons._validate import as_array, check_same_length
+from gdlessons._validate import as_array, require_same_length
 from gdlessons.history import History
 
 __all__ = [
@@ -77,7 +77,7 @@ def styles(labels: Any) -> dict[str, dict[str, Any]]:
     return {str(label): style(i) for i, label in enumerate(labels)}
 
 
-def check_ax(ax: Any, name: str = "ax") -> Axes:
+def require_axes(ax: Any, name: str = "ax") -> Axes:
     """``ax`` if it is an Axes (and its figure made opaque white), else a clear TypeError."""
     if not isinstance(ax, Axes):
         raise TypeError(
@@ -92,7 +92,7 @@ def _axes(axes: Any, count: int, what: str) -> list[Axes]:
     flat = list(np.ravel(np.asarray(axes, dtype=object)))
     if len(flat) < count:
         raise ValueError(f"axes must hold {count} Axes ({what}), got {len(flat)}.")
-    return [check_ax(a, "axes") for a in flat]
+    return [require_axes(a, "axes") for a in flat]
 
 
 def _decorate(ax: Axes, title: str, xlabel: str, ylabel: str, legend: bool = False) -> Axes:
@@ -134,7 +134,7 @@ def _xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim == 2 and X.shape[1] != 1:
         raise ValueError(f"X must have one feature here (shape (n,) or (n, 1)), got {X.shape}.")
     X, y = X.reshape(len(X), -1)[:, 0], (y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y)
-    check_same_length(X, y)
+    require_same_length(X, y)
     return X.astype(np.float64), y.astype(np.float64)
 
 
@@ -162,7 +162,7 @@ def plot_loss_curve(
     slope is the speed of convergence. An exact 0 cannot be drawn there: the line stops. ``looks``
     (from ``styles``): each run's colour, marker and line style by its label.
     """
-    runs, ax = _runs(histories, one_weight=False), check_ax(ax)
+    runs, ax = _runs(histories, one_weight=False), require_axes(ax)
     for i, (label, h) in enumerate(runs.items()):
         loss = np.where(h.loss > 0, h.loss, np.nan)
         look = {**_look(looks, label, i), "markevery": max(1, h.num_epochs // 25), "linewidth": 2}
@@ -180,7 +180,7 @@ def plot_loss_curve(
 
 def plot_fit(X: Any, y: Any, history: History, *, ax: Axes, x_new: float = 5.0) -> Axes:
     """The data points, the trained model's fitted line, and its prediction at ``x_new``."""
-    (X, y), h, ax = _xy(X, y), _runs(history)[""], check_ax(ax)
+    (X, y), h, ax = _xy(X, y), _runs(history)[""], require_axes(ax)
     w, b = float(h.w_final), float(h.b_final or 0.0)
     x_line = np.linspace(min(0.0, X.min(), x_new), max(X.max(), x_new), 100)
     bias = "" if h.b_final is None else f" {'-' if _num(b)[0] == '-' else '+'} {_num(abs(b))}"
@@ -206,7 +206,7 @@ def plot_training_run(X: Any, y: Any, history: History, *, axes: Any) -> list[Ax
 
 def plot_trajectories(histories: Runs, *, ax: Axes, title: str | None = None) -> Axes:
     """w per epoch, one line per run; runs that coincide stay visible (nested sizes)."""
-    runs, ax = _runs(histories), check_ax(ax)
+    runs, ax = _runs(histories), require_axes(ax)
     n = len(runs)
     for i, (label, h) in enumerate(runs.items()):
         # The first run is drawn widest with hollow markers, each later one thinner on top, so
@@ -234,7 +234,7 @@ def plot_loss_landscape_1d(
     Each dot is a row of ``history`` (w at the start of an epoch, and its loss); arrows join them
     in order, the last one to the final w (a square); the minimum w* is a star.
     """
-    (X, y), ax = _xy(X, y), check_ax(ax)
+    (X, y), ax = _xy(X, y), require_axes(ax)
     h = None if history is None else _runs(history)[""]
     if h is not None and h.b is not None:
         raise ValueError(
@@ -312,7 +312,7 @@ def plot_loss_contour(
     so both the steep walls and the flat floor of the valley show; least squares is a star.
     ``looks`` (from ``styles``): each run's look by its label, e.g. the same as in a loss curve.
     """
-    (X, y), runs, ax = _xy(X, y), _runs(histories, allow_none=True), check_ax(ax)
+    (X, y), runs, ax = _xy(X, y), _runs(histories, allow_none=True), require_axes(ax)
     for label, h in runs.items():
         if h.b is None:
             raise ValueError(
@@ -374,7 +374,7 @@ def plot_curves(
     ('log', 'linear')
     >>> plt.close(fig)
     """
-    ax = check_ax(ax)
+    ax = require_axes(ax)
     for i, (label, (x, values)) in enumerate(curves.items()):
         x, values = np.asarray(x, dtype=np.float64), np.asarray(values, dtype=np.float64)
         if x.shape != values.shape:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons._validate import check_training_args
+from gdlessons._validate import require_training_args
 from gdlessons.history import DivergenceError, History, Recorder
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 
@@ -34,7 +34,7 @@ def train_numpy(
     >>> history.w[::2].round(3).tolist(), round(history.predict(5.0), 3)
     ([0.0, 0.555, 0.956, 1.246, 1.455], 8.031)
     """
-    X, y, w, b, lr, num_epochs = check_training_args(X, y, lr, num_epochs, w0, b0)
+    X, y, w, b, lr, num_epochs = require_training_args(X, y, lr, num_epochs, w0, b0)
     record = Recorder(X, lr, num_epochs, bias=b is not None)
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is a DivergenceError instead
         for epoch in range(num_epochs):
@@ -60,7 +60,7 @@ def train_autograd(
     """
     import torch
 
-    X, y, w0, b0, lr, num_epochs = check_training_args(X, y, lr, num_epochs, w0, b0)
+    X, y, w0, b0, lr, num_epochs = require_training_args(X, y, lr, num_epochs, w0, b0)
     record = Recorder(X, lr, num_epochs, bias=b0 is not None)
     X, y = torch.from_numpy(X.copy()), torch.from_numpy(y.copy())
     w = torch.tensor(w0, requires_grad=True)
@@ -93,7 +93,7 @@ def train_nn(
     import torch
     from torch import nn
 
-    X, y, w0, b0, lr, num_epochs = check_training_args(X, y, lr, num_epochs, w0, b0)
+    X, y, w0, b0, lr, num_epochs = require_training_args(X, y, lr, num_epochs, w0, b0)
     record = Recorder(X, lr, num_epochs, bias=b0 is not None)
     n, d = len(X), (1 if X.ndim == 1 else X.shape[1])
     X_t = torch.from_numpy(X.copy()).reshape(n, d)  # layers want (samples, features) ...

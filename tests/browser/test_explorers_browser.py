@@ -121,7 +121,7 @@ def marks(el, name: str) -> list[dict]:
     return el.evaluate(SCENE_JS, name)
 
 
-def check_lr(page, el, where: str) -> list[str]:
+def lr_explorer_problems(page, el, where: str) -> list[str]:
     X, y = toy_data()
     lrs, L, problems = lr_grid(X), lipschitz_constant(X), []
     for step, epochs in LR_MOVES:
@@ -154,7 +154,7 @@ def check_lr(page, el, where: str) -> list[str]:
     return problems
 
 
-def check_optimizers(page, el, where: str) -> list[str]:
+def optimizer_explorer_problems(page, el, where: str) -> list[str]:
     problems = []
     for sgd, momentum, beta, adam, standardized in OPT_MOVES:
         set_radio(page, el, "sgd_lr", sgd)
@@ -226,8 +226,8 @@ def test_sliders_draw_the_trainers_runs(page, path, shots):
             problems.append(f"{name}: explorer {n}: a slider has no label")
         target, shot = page if deck else el, f"explorer-{kind}{'-slide' if deck else ''}-{name}"
         target.screenshot(path=shots / f"{shot}.png")  # as the lesson opens
-        check = check_lr if kind == "lr" else check_optimizers
-        problems += check(page, el, f"{name}: {kind} explorer")
+        explorer_problems = lr_explorer_problems if kind == "lr" else optimizer_explorer_problems
+        problems += explorer_problems(page, el, f"{name}: {kind} explorer")
         target.screenshot(path=shots / f"{shot}-moved.png")  # after the last slider positions
         small = el.evaluate(
             "el => Math.min(...[...el.querySelectorAll('svg text')].map("
