@@ -1,10 +1,6 @@
 """Refresh lessons after an edit: outputs re-executed in place, slide metadata, and their exercises.
 
-    python -m tools.refresh notebooks/05_modules_minibatches.ipynb   (make refresh LESSON=05)
-
-For each lesson given: execute it in a fresh kernel and store its outputs (no execution
-timestamps), re-tag its slides, and regenerate its exercise set from its solutions notebook when
-it has one. Then `make test` checks the result.
+python -m tools.refresh notebooks/05_modules_minibatches.ipynb   (make refresh LESSON=05)
 """
 
 from __future__ import annotations
@@ -25,10 +21,9 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="+", type=Path)
-    args = parser.parse_args(argv)
-    for path in args.lessons:
+    for path in parser.parse_args(argv).lessons:
         nb = nbformat.read(path, as_version=4)
-        execute(nb, path.parent)
+        execute(nb, path.parent)  # a fresh kernel; no execution timestamps
         nbformat.write(nb, path)
         print(f"executed {path}")
         tag_slides.main([str(path)])
