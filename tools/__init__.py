@@ -1,6 +1,6 @@
 """The build and maintenance tools of the series: `python -m tools.NAME` from the repository root.
 
-Each module's docstring says what it does and which make target runs it; `update_notebooks` is
+Each module's docstring says what it does and how to run it; `update_notebooks` is
 the read, change, write (or --check) loop they share. The browser checks are tests/browser/ (on
 pytest-playwright), `make test-compat` is nox's (noxfile.py). Neither the lessons nor the
 ``gdlessons`` package import anything from here.

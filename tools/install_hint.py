@@ -59,7 +59,9 @@ def add_hint(nb: nbformat.NotebookNode, source: str | None = None) -> list[str]:
     if not _PACKAGE.search("\n".join(cell.source for cell in code)):
         return []
     lines = code[0].source.split("\n")
-    new = "\n".join([hint(source), *lines[lines[0].startswith(HINT_START) :]])
+    if lines[0].startswith(HINT_START):  # written before: replaced
+        lines = lines[1:]
+    new = "\n".join([hint(source), *lines])
     if new == code[0].source:
         return []
     code[0].source = new

@@ -59,9 +59,8 @@ def exercise_path(solution: Path) -> Path:
     """
     if not solution.name.endswith("_solutions.ipynb"):
         raise MarkerError(f"{solution}: name a solution notebook NN_name_solutions.ipynb")
-    return (
-        solution.parent.parent / "exercises" / solution.name.replace("_solutions.", "_exercises.")
-    )
+    name = solution.name.replace("_solutions.", "_exercises.")
+    return solution.parent.parent / "exercises" / name
 
 
 def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **kind: bool | int) -> None:
@@ -126,9 +125,9 @@ def student_notebook(solution: nbformat.NotebookNode, name: str = "?") -> nbform
         nb = clear.preprocess(mark_cells(copy.deepcopy(solution)), {})[0]
     except MarkerError as err:
         raise MarkerError(f"{name}, {err}") from None
-    nb = LockCells().preprocess(nb, {})[0]
-    nb = ComputeChecksums().preprocess(nb, {})[0]
-    return ClearOutputPreprocessor().preprocess(nb, {})[0]
+    for preprocessor in (LockCells(), ComputeChecksums(), ClearOutputPreprocessor()):
+        nb = preprocessor.preprocess(nb, {})[0]
+    return nb
 
 
 def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:

@@ -38,13 +38,7 @@ OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide 
 
 # RISE (live slides in JupyterLab) lays slides out at the decks' 960x700 and scales them to the
 # screen; a theme whose fonts are bundled (the default fetches web fonts); a tall slide scrolls.
-RISE_SETTINGS = {
-    "theme": "serif",
-    "scroll": True,
-    "transition": "slide",
-    "width": 960,
-    "height": 700,
-}
+RISE_SETTINGS = dict(theme="serif", scroll=True, transition="slide", width=960, height=700)
 
 _NOTES = re.compile(
     r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE
@@ -56,8 +50,6 @@ _SETUP_CALLS |= {f"{lib}.set_printoptions" for lib in ("np", "numpy", "torch")}
 def is_setup_cell(source: str) -> bool:
     """True for code that only imports or configures (nothing to look at on a slide).
 
-    >>> is_setup_cell("import numpy as np\\nfrom torch import nn  # the layers")
-    True
     >>> is_setup_cell("import warnings\\nwarnings.filterwarnings('ignore', category=UserWarning)")
     True
     >>> is_setup_cell("X, y = toy_data()")

@@ -109,15 +109,13 @@ def find_lesson(source: Path, lesson: str) -> Path:
     return matches[0]
 
 
-def fresh_copy(
-    source: Path, dest: Path, lesson: str, now: datetime | None = None
-) -> tuple[Path, Path | None]:
+def fresh_copy(source: Path, dest: Path, lesson: str) -> tuple[Path, Path | None]:
     """Copy one notebook from `source` into `dest`; an existing one is renamed
     `<name>.old-<YYYYmmdd-HHMMSS>.ipynb`. Returns (the fresh file, where the old one went or None)."""
     rel = find_lesson(source, lesson)
     target, moved = dest / rel, None
     if target.exists():
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         moved = target.with_name(f"{target.stem}.old-{stamp}{target.suffix}")
         n = 2
         while moved.exists():
