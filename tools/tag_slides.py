@@ -62,15 +62,12 @@ def is_setup_cell(source: str) -> bool:
         return False
     if not tree.body:
         return bool(source.strip())  # only magics
-    return all(
-        isinstance(node, (ast.Import, ast.ImportFrom))
-        or (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Call)
-            and ast.unparse(node.value.func) in _SETUP_CALLS
-        )
-        for node in tree.body
-    )
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        setup = isinstance(call, ast.Call) and ast.unparse(call.func) in _SETUP_CALLS
+        if not (setup or isinstance(node, (ast.Import, ast.ImportFrom))):
+            return False
+    return True
 
 
 def image_lines(png: str) -> float:

@@ -86,20 +86,14 @@ def find_lesson(source: Path, lesson: str) -> Path:
     """The one notebook in `source` that `lesson` names ("03", "03_torch_autograd.ipynb",
     "exercises/03"), as a relative path."""
     lesson, found = lesson.strip().strip("/"), notebooks(source)
-    lessons = ", ".join(rel.name.split("_")[0] for rel in found if rel.parent == Path("."))
-    if not lesson:
-        raise LessonError(
-            f"no lesson given: say which one, e.g. LESSON=03 (lessons: {lessons}; "
-            "or exercises/03, solutions/03)"
-        )
     wanted = Path(lesson)
-    matches = [
-        rel for rel in found if rel.parent == wanted.parent and rel.name.startswith(wanted.name)
-    ]
-    if not matches:
+    matches = [r for r in found if r.parent == wanted.parent and r.name.startswith(wanted.name)]
+    if not lesson or not matches:
+        lessons = ", ".join(rel.name.split("_")[0] for rel in found if rel.parent == Path("."))
+        given = f"no notebook in {source}/ matches {lesson!r}" if lesson else "no lesson given"
         raise LessonError(
-            f"no notebook in {source}/ matches {lesson!r}: use one of {lessons} "
-            "(or exercises/NN, solutions/NN)"
+            f"{given}: say which one, e.g. LESSON=03 (lessons: {lessons}; "
+            "or exercises/03, solutions/03)"
         )
     if len(matches) > 1:
         names = ", ".join(map(str, matches))
