@@ -32,7 +32,7 @@ def update_notebooks(paths: Iterable[str | Path], change: Callable, check: bool,
         which = ", ".join(map(str, changed[:8])) + " ..." * (len(changed) > 8)
         if not check:
             nbformat.write(nb, path)
-        print(f"{'STALE  ' if check else 'updated'} {path} ({len(changed)} changes: {which})")
+        print(f"{'STALE  ' if check else 'updated'} {path} ({len(changed)} changed: {which})")
     if check and stale:
         print(f"{stale} notebook(s) out of date: run {fix}", file=sys.stderr)
         return 1
