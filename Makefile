@@ -96,10 +96,13 @@ formgrader: setup-dev  ## nbgrader's formgrader on build/grades/ (after make gra
 
 # After editing a lesson: its outputs, slide metadata and exercises in one command. First the module
 # gdlessons.engine, made from lesson 02's cells tagged engine, which exercise set 02 imports.
+refresh: SOLUTION = $(wildcard notebooks/solutions/$(LESSON)_*_solutions.ipynb)
 refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
 	@test -n "$(LESSON)" || { echo "usage: make refresh LESSON=05  (the lesson's number)" >&2; exit 2; }
 	$(PY) -m tools.make_engine
-	$(PY) -m tools.refresh $(wildcard notebooks/$(LESSON)_*.ipynb)
+	$(PY) -m tools.run_lessons --in-place --timeout 300 $(wildcard notebooks/$(LESSON)_*.ipynb)
+	$(PY) -m tools.tag_slides $(wildcard notebooks/$(LESSON)_*.ipynb)
+	$(if $(SOLUTION),$(PY) -m tools.make_exercises $(SOLUTION))
 
 # Concurrent torchrun jobs of gdlessons.ddp_train (pairs at a time, as two students on one server):
 # every rank must exit cleanly. make test runs 3 pairs; this runs STRESS_PAIRS (about 8 s a pair).

@@ -69,7 +69,7 @@ def server(wheel):
     base = venv.parent
     lesson = base / NOTEBOOKS[0].name
     shutil.copy(NOTEBOOKS[0], lesson)
-    install_hint.apply(lesson)
+    install_hint.main([str(lesson)])
     missing = (*execute_alone(python, lesson, base / "missing.ipynb"), base / "missing.ipynb")
     before = freeze(python)
     run([python, "-m", "pip", "install", "-q", f"{wheel}[torch,explorers]"], env=clean_env())

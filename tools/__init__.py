@@ -1,19 +1,39 @@
-"""The build and maintenance tools of the series, run from the repository root as modules.
+"""The build and maintenance tools of the series: `python -m tools.NAME` from the repository root.
 
-    python -m tools.run_lessons     make run: execute the lessons into build/run/, with their site
-    python -m tools.build_site      make html / make slides: the static site and reveal.js decks
-    python -m tools.tag_slides      slide metadata derived from each lesson's cells
-    python -m tools.make_exercises  make exercises: the exercise sets from the solutions (nbgrader)
-    python -m tools.refresh         make refresh: outputs, slides and exercises of edited lessons
-    python -m tools.grade           make grade: a class's exercise notebooks on nbgrader, each in a
-                                    sandbox (grade_sandbox: nbgrader's Execute inside it;
-                                    grade_tamper: the flags for code that touches the checks)
-    python -m tools.test_portable   make test-portable: stored outputs on an emulated older CPU
-    python -m tools.working_copy    make lab: the student's working copy my-work/
-
-Imported by those: series_page (build/html/loop.html, the lessons' loops aligned),
-install_hint, make_engine. The browser checks (make check-render, check-explorers, check-lab: the
-site, decks, explorers and JupyterLab in headless Chromium) are tests/browser/, on pytest-playwright.
-`make test-compat` (oldest and newest numpy/matplotlib) is nox's: see noxfile.py at the root.
-Nothing here is imported by the lessons or by the ``gdlessons`` package.
+Each module's docstring says what it does and how to run it; `update_notebooks` is
+the read, change, write (or --check) loop they share. The browser checks are tests/browser/ (on
+pytest-playwright), `make test-compat` is nox's (noxfile.py). Neither the lessons nor the
+``gdlessons`` package import anything from here.
 """
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+__all__ = ["ROOT", "update_notebooks"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def update_notebooks(paths: Iterable[str | Path], change: Callable, check: bool, fix: str) -> int:
+    """Apply `change` (edits a notebook in place, returns what it changed) to each notebook and
+    write the ones it changed; with `check`, write nothing and return 1 if one would change."""
+    import nbformat  # not at the top: `make fresh-copy` runs tools.working_copy without the venv
+
+    stale = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if not (changed := change(nb)):
+            print(f"ok      {path}")
+            continue
+        stale += 1
+        which = ", ".join(map(str, changed[:8])) + " ..." * (len(changed) > 8)
+        if not check:
+            nbformat.write(nb, path)
+        print(f"{'STALE  ' if check else 'updated'} {path} ({len(changed)} changed: {which})")
+    if check and stale:
+        print(f"{stale} notebook(s) out of date: run {fix}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,10 +1,8 @@
 """Write src/gdlessons/engine.py from the lesson cells tagged `engine` (lesson 02's autograd engine).
 
-The lesson is the one place a student reads the engine, and the one place it is edited. A notebook
-that runs on its own (exercise set 02 on Colab, on a JupyterHub, from a wheel) cannot read the
-lesson from disk, so it imports the same code from `gdlessons.engine`, which this tool generates:
-a docstring, `__all__`, then the tagged cells exactly, in order. `make refresh LESSON=02` runs it;
-`--check` only says whether the module is up to date (tests/test_engine_module.py checks it too).
+The lesson is where the engine is written and read; a notebook that runs on its own (exercise set
+02 on Colab or a hub) imports the same code from `gdlessons.engine`: a docstring, `__all__`, then
+the tagged cells exactly. `make refresh` runs it; tests/test_engine_module.py fails while they differ.
 
     python -m tools.make_engine            # write src/gdlessons/engine.py
     python -m tools.make_engine --check    # exit status 1 if it differs from the lesson
@@ -20,9 +18,10 @@ from pathlib import Path
 
 import nbformat
 
+from tools import ROOT
+
 __all__ = ["ENGINE_MODULE", "engine_cells", "main", "module_text"]
 
-ROOT = Path(__file__).resolve().parents[1]
 ENGINE_MODULE = ROOT / "src" / "gdlessons" / "engine.py"
 TAG = "engine"
 
@@ -80,7 +79,6 @@ def module_text(lesson: Path, cells: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the module, or with --check report whether it is up to date."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check the module is current")
     args = parser.parse_args(argv)
@@ -91,10 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if current == text:
         print(f"{where} is up to date with {lesson.name}")
     elif args.check:
-        run = "run python -m tools.make_engine"
         print(
-            f"{where} differs from the cells of {lesson.name} tagged {TAG!r}: {run}",
-            file=sys.stderr,
+            f"{where} differs from {lesson.name}: run python -m tools.make_engine", file=sys.stderr
         )
         return 1
     else:

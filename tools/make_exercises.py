@@ -1,13 +1,8 @@
 """Write the exercises, notebooks/exercises/NN_name_exercises.ipynb, from the solutions.
 
-First the solution notebook is marked up as nbgrader's source notebook (``mark_cells``): a cell
-with a ``### BEGIN SOLUTION`` block (inside a function, so the notebook still runs) is an answer
-cell, each check cell ``check.exNN_M(...)`` an autograded test cell worth ``check.POINTS``, and each
-``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` written answer becomes a markdown cell of
-its own, a "manually graded answer" worth ``WRITTEN_POINTS``, for nbgrader's formgrader. Then
-nbgrader's ClearSolutions turns each code block into ``# YOUR CODE HERE`` + ``raise
-NotImplementedError`` and each written answer into a prompt, LockCells and ComputeChecksums do what
-``nbgrader generate_assignment`` does, and both notebooks are executed.
+``mark_cells`` marks a solution notebook up as nbgrader's source notebook; nbgrader's
+ClearSolutions, LockCells and ComputeChecksums then do what ``nbgrader generate_assignment`` does,
+and both notebooks are executed. ``--check`` only says whether the exercises are up to date.
 """
 
 from __future__ import annotations
@@ -24,12 +19,13 @@ from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
 
 from gdlessons.check import POINTS
+from tools import ROOT
 from tools.run_lessons import execute
 
 __all__ = ["CHECK_CALL", "MarkerError", "WRITTEN_POINTS", "exercise_path", "main", "mark_cells"]
 __all__ += ["student_notebook"]
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
+SOLUTIONS = ROOT / "notebooks" / "solutions"
 CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
 TEXT_STUB = "**Your answer:** *write it here.*"
 # A check cell: only the call, `check.ex01_1(my_gradient)`; its points are check.POINTS["ex01_1"].
@@ -63,9 +59,8 @@ def exercise_path(solution: Path) -> Path:
     """
     if not solution.name.endswith("_solutions.ipynb"):
         raise MarkerError(f"{solution}: name a solution notebook NN_name_solutions.ipynb")
-    return (
-        solution.parent.parent / "exercises" / solution.name.replace("_solutions.", "_exercises.")
-    )
+    name = solution.name.replace("_solutions.", "_exercises.")
+    return solution.parent.parent / "exercises" / name
 
 
 def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **kind: bool | int) -> None:
@@ -74,7 +69,10 @@ def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **kind: bool | int) ->
 
 
 def mark_cells(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The solution notebook as nbgrader's source notebook (in place; marking twice changes nothing).
+    """The solution notebook as nbgrader's source notebook (in place; marking twice changes nothing):
+    a cell with a ``### BEGIN SOLUTION`` block (inside a function, so the notebook runs) is an
+    answer cell; a check cell ``check.exNN_M(...)`` a locked test cell worth ``POINTS[exNN_M]``;
+    a ``<!-- BEGIN SOLUTION -->`` written answer a markdown cell of its own graded by hand.
 
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
     ...     "## Exercise 1.2 · Why?\\n\\n<!-- BEGIN SOLUTION -->\\nBecause.\\n<!-- END SOLUTION -->\\n\\nThen."),
@@ -127,9 +125,9 @@ def student_notebook(solution: nbformat.NotebookNode, name: str = "?") -> nbform
         nb = clear.preprocess(mark_cells(copy.deepcopy(solution)), {})[0]
     except MarkerError as err:
         raise MarkerError(f"{name}, {err}") from None
-    nb = LockCells().preprocess(nb, {})[0]
-    nb = ComputeChecksums().preprocess(nb, {})[0]
-    return ClearOutputPreprocessor().preprocess(nb, {})[0]
+    for preprocessor in (LockCells(), ComputeChecksums(), ClearOutputPreprocessor()):
+        nb = preprocessor.preprocess(nb, {})[0]
+    return nb
 
 
 def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
@@ -137,7 +135,6 @@ def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate (or --check) the exercises of the solutions given, by default all."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("solutions", nargs="*", type=Path, help="default: notebooks/solutions/*")
     parser.add_argument("--check", action="store_true", help="only check the exercises match")

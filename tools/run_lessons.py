@@ -2,7 +2,8 @@
 
 Each lesson runs in a fresh kernel over IPC (Unix sockets in a temporary folder, never TCP); one
 line per lesson, exit status 1 if one fails. The site (OUT/html) shows the executed lessons and
-the committed exercises their links point to.
+the committed exercises their links point to. With --in-place (`make refresh`) the outputs go back
+into the notebooks given, and no site is built.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ def site_pages(lessons: Sequence[Path]) -> dict[str, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Execute each lesson into OUT/, then build OUT/html; 1 if a lesson failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/run"))
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument(
+        "--in-place", action="store_true", help="store the outputs in the notebooks"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     pages, failed = site_pages(args.notebooks), 0
@@ -55,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         start, nb, error = time.perf_counter(), nbformat.read(path, as_version=4), ""
         try:
             execute(nb, path.parent, args.timeout)
-            pages[name] = args.out / path.name
+            pages[name] = path if args.in_place else args.out / path.name
             nbformat.write(nb, pages[name])
         except CellExecutionError as err:
             error, failed = str(err).strip().splitlines()[-1], failed + 1
@@ -63,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{'FAIL' if error else 'ok  '} {path.name:<40} {seconds:5.1f} s  {error}", flush=True
         )
-    if not failed:
+    if not failed and not args.in_place:
         build_html(pages, args.out / "html", "Gradient descent, step by step (run by make run)")
     return 1 if failed else 0
 

@@ -1,25 +1,8 @@
 """Give every cell of a lesson its slide metadata (`slideshow.slide_type`), derived from the lesson.
 
-The rules, applied to each cell in order (the first that matches wins):
-
-1. a cell tag `slides:TYPE` (TYPE one of slide, subslide, fragment, -, skip, notes) sets TYPE by hand;
-2. an empty cell, or a code cell that only sets things up (imports, `warnings.filterwarnings`,
-   `np.set_printoptions`, ...) and prints nothing, is `skip`: run it before presenting (Run All);
-3. a Markdown cell that opens with `# ` or `## ` starts a `slide` (one slide per section),
-   one that opens with `### ` starts a `subslide`;
-4. a Markdown cell that opens with "Instructor note" / "Speaker notes" (optionally bold or quoted)
-   is `notes`: it shows in the speaker view (press `s`), not on the slide;
-5. a code cell taller than half a slide with its outputs (a long function, a figure) starts a
-   `subslide` of its own, so that the output it exists for is on the slide with it;
-6. any other cell builds up the current slide as a `fragment`, unless the slide is full: then it
-   starts a `subslide` below it (an estimate in lines of what fits on a 960x700 reveal.js slide,
-   figures by their stored size scaled to the slide's width). The decks shrink a slide that is
-   still too tall to fit (tools/site_templates/slides.html.j2).
-
-The notebook also gets RISE settings (`metadata.rise`: a theme with bundled fonts, scrolling for
-tall slides) where it has none. The result depends only on the cells' content, so running the tool again changes nothing
-(idempotent) and new lessons get slides by running it. Nothing else in the notebook is touched; a
-file whose metadata is already right is not rewritten.
+The rules are in `slide_types`, a hand-set cell tag `slides:TYPE` first; the notebook also gets
+RISE settings where it has none. The result depends only on the cells' content: running the tool
+again changes nothing, and a new lesson gets its slides by running it.
 
     python -m tools.tag_slides notebooks/[0-9]*.ipynb           # write the metadata
     python -m tools.tag_slides --check notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
@@ -35,9 +18,10 @@ import re
 import struct
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import nbformat
+
+from tools import update_notebooks
 
 __all__ = ["SLIDE_TYPES", "RISE_SETTINGS", "LINES_PER_SLIDE", "cell_height", "is_setup_cell"]
 __all__ += ["slide_types", "tag_notebook", "main"]
@@ -52,34 +36,20 @@ SLIDE_PX = 900  # the width a figure may take on the slide; wider ones are scale
 EXPLORER_LINES = LINES_PER_SLIDE  # an explorer (a Vega-Lite chart with its sliders) fills a slide
 OUTPUT_LINES_SHOWN = 30  # longer outputs are cut by the scrolling of the slide anyway
 
-# The live slideshow lays slides out at the decks' 960x700 and scales them to the screen, as the
-# decks do (the line estimates above assume it); a slide still too tall scrolls.
-RISE_SETTINGS = {
-    "theme": "serif",
-    "scroll": True,
-    "transition": "slide",
-    "width": 960,
-    "height": 700,
-}
+# RISE (live slides in JupyterLab) lays slides out at the decks' 960x700 and scales them to the
+# screen; a theme whose fonts are bundled (the default fetches web fonts); a tall slide scrolls.
+RISE_SETTINGS = dict(theme="serif", scroll=True, transition="slide", width=960, height=700)
 
 _NOTES = re.compile(
     r"^\s*(>\s*)?(\*\*|__|\*|_)?\s*(instructor|speaker)(['’]s)?\s+notes?\b", re.IGNORECASE
 )
-_SETUP_CALLS = {
-    "warnings.filterwarnings",
-    "warnings.simplefilter",
-    "np.set_printoptions",
-    "numpy.set_printoptions",
-    "torch.set_printoptions",
-    "pd.set_option",
-}
+_SETUP_CALLS = {"warnings.filterwarnings", "warnings.simplefilter", "pd.set_option"}
+_SETUP_CALLS |= {f"{lib}.set_printoptions" for lib in ("np", "numpy", "torch")}
 
 
 def is_setup_cell(source: str) -> bool:
     """True for code that only imports or configures (nothing to look at on a slide).
 
-    >>> is_setup_cell("import numpy as np\\nfrom torch import nn  # the layers")
-    True
     >>> is_setup_cell("import warnings\\nwarnings.filterwarnings('ignore', category=UserWarning)")
     True
     >>> is_setup_cell("X, y = toy_data()")
@@ -93,12 +63,10 @@ def is_setup_cell(source: str) -> bool:
     if not tree.body:
         return bool(source.strip())  # only magics
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            if ast.unparse(node.value.func) in _SETUP_CALLS:  # np.set_printoptions(...)
-                continue
-        return False
+        call = node.value if isinstance(node, ast.Expr) else None
+        setup = isinstance(call, ast.Call) and ast.unparse(call.func) in _SETUP_CALLS
+        if not (setup or isinstance(node, (ast.Import, ast.ImportFrom))):
+            return False
     return True
 
 
@@ -156,20 +124,8 @@ def cell_height(cell: dict) -> float:
     return height
 
 
-def _tagged_type(cell: dict) -> str | None:
-    for tag in cell.get("metadata", {}).get("tags", []):
-        if tag.startswith("slides:"):
-            wanted = tag.removeprefix("slides:")
-            if wanted not in SLIDE_TYPES:
-                raise ValueError(
-                    f"cell tag {tag!r}: the slide type must be one of {', '.join(SLIDE_TYPES)}"
-                )
-            return wanted
-    return None
-
-
 def slide_types(cells: Sequence[dict]) -> list[str]:
-    """The slide type of each cell (the rules are in this module's docstring).
+    """The slide type of each cell: the first rule that matches wins.
 
     >>> slide_types([
     ...     {"cell_type": "markdown", "source": "# 01 · Title"},
@@ -185,24 +141,29 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
     for cell in cells:
         source, code = cell.get("source", ""), cell.get("cell_type") == "code"
         md = cell.get("cell_type") == "markdown"
-        kind = _tagged_type(cell)
-        if kind is None:
-            if not source.strip() or (code and not cell.get("outputs") and is_setup_cell(source)):
-                kind = "skip"
-            elif md and re.match(r"#{1,2}\s", source.lstrip()):
-                kind = "slide"
-            elif md and re.match(r"###\s", source.lstrip()):
-                kind = "subslide"
-            elif md and _NOTES.match(source):
-                kind = "notes"
-            elif used is None:
-                kind = "slide"
-            elif code and cell_height(cell) > LINES_PER_SLIDE / 2 and used > 4:
-                kind = "subslide"  # more than the slide's heading is above: the cell moves below it
-            elif used + cell_height(cell) > LINES_PER_SLIDE:
-                kind = "subslide"
-            else:
-                kind = "fragment"
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith("slides:")]
+        if tags:  # set by hand
+            kind = tags[0].removeprefix("slides:")
+            if kind not in SLIDE_TYPES:
+                raise ValueError(
+                    f"cell tag {tags[0]!r}: the slide type must be one of {', '.join(SLIDE_TYPES)}"
+                )
+        elif not source.strip() or (code and not cell.get("outputs") and is_setup_cell(source)):
+            kind = "skip"  # nothing to show: Run All before presenting runs it
+        elif md and re.match(r"#{1,2}\s", source.lstrip()):
+            kind = "slide"  # one slide per section
+        elif md and re.match(r"###\s", source.lstrip()):
+            kind = "subslide"
+        elif md and _NOTES.match(source):
+            kind = "notes"  # "Instructor note": the speaker view (press s)
+        elif used is None:
+            kind = "slide"
+        elif code and cell_height(cell) > LINES_PER_SLIDE / 2 and used > 4:
+            kind = "subslide"  # a tall cell goes below, on a slide with its output
+        elif used + cell_height(cell) > LINES_PER_SLIDE:
+            kind = "subslide"  # the slide is full: continue below it
+        else:
+            kind = "fragment"  # builds up the current slide
         if kind in ("slide", "subslide"):
             used = cell_height(cell)
         elif kind in ("fragment", "-"):
@@ -212,17 +173,12 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
 
 
 def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
-    """Set each cell's `slideshow.slide_type` in place; return the indices of the cells changed.
-
-    Also gives RISE (live slides in JupyterLab) the settings it lacks, from RISE_SETTINGS: a
-    reveal.js theme whose fonts are bundled (the default theme fetches web fonts) and scrolling for
-    tall slides; settings made by hand are kept. Returns "rise" among the changes if it set any.
-    """
+    """Set each cell's slide type in place, and the RISE settings missing (hand-made ones are
+    kept); return the indices of the cells changed, and "rise" if it set any."""
     changed: list[int | str] = []
-    rise = nb.metadata.setdefault("rise", {})
+    rise = nb.metadata.get("rise", {})
     if any(key not in rise for key in RISE_SETTINGS):
-        for key, value in RISE_SETTINGS.items():
-            rise.setdefault(key, value)
+        nb.metadata["rise"] = RISE_SETTINGS | rise
         changed.append("rise")
     for index, (cell, kind) in enumerate(zip(nb.cells, slide_types(nb.cells))):
         if cell.metadata.get("slideshow") != {"slide_type": kind}:
@@ -233,31 +189,11 @@ def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument(
-        "--check", action="store_true", help="change nothing; exit 1 if a notebook needs tagging"
-    )
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a notebook needs tagging")
     args = parser.parse_args(argv)
-    stale = 0
-    for path in args.notebooks:
-        nb = nbformat.read(path, as_version=4)
-        changed = tag_notebook(nb)
-        if not changed:
-            print(f"ok      {path}")
-            continue
-        stale += 1
-        which = f"{len(changed)}: {', '.join(map(str, changed[:8]))}{' ...' * (len(changed) > 8)}"
-        if args.check:
-            print(
-                f"STALE   {path}: slide metadata missing or out of date ({which})", file=sys.stderr
-            )
-        else:
-            nbformat.write(nb, path)
-            print(f"tagged  {path} ({which} changed)")
-    if args.check and stale:
-        print("run: .venv/bin/python -m tools.tag_slides notebooks/[0-9]*.ipynb", file=sys.stderr)
-        return 1
-    return 0
+    fix = "python -m tools.tag_slides notebooks/[0-9]*.ipynb"
+    return update_notebooks(args.notebooks, tag_notebook, args.check, fix)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,12 @@
-"""Every notebook's stored outputs, re-checked where a CPU or a setting differs from the machine
-that stored them (`make test-portable`).
+"""Every notebook's stored outputs, re-checked where a CPU or a setting differs (`make test-portable`).
 
-`make test` compares each notebook with its stored outputs on this machine's CPU (AVX2 or AVX-512
-kernels in torch and numpy) with one thread. A student's laptop, a hosted CI runner or a JupyterHub
-node computes with other kernels and other thread counts, and any stored digit that depends on them
-fails there. Two more nbval runs over every notebook catch that here:
+A student's laptop, a CI runner or a hub computes with other torch/numpy kernels and thread counts
+than `make test` (this CPU, one thread). Two nbval runs over every notebook, each cell once, on
+every core: the kernel on an emulated older CPU, ``qemu-x86_64-static -cpu Nehalem`` (no AVX;
+programs the kernel starts, such as torchrun, run natively), then natively with
+``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset (as a student's ``jupyter lab``).
 
-1. the kernel on an emulated older CPU, ``qemu-x86_64-static -cpu Nehalem`` (no AVX: torch takes
-   its DEFAULT kernels and numpy its baseline loops). Only the kernel is emulated: processes it
-   starts with a new program (``torchrun``, the forkserver of lesson 08's workers) run natively;
-2. natively, with ``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset (a student's own
-   ``jupyter lab`` does not set it, so torch uses every core).
-
-Each cell is run once in each (the re-run check is ``make test``'s), on every core (xdist).
-Usage: ``python -m tools.test_portable [NOTEBOOK ...]``.
+    python -m tools.test_portable [NOTEBOOK ...]
 """
 
 from __future__ import annotations
@@ -26,9 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools import ROOT
+
 __all__ = ["QEMU", "kernelspec", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent
 QEMU = ["qemu-x86_64-static", "-cpu", "Nehalem"]
 KERNEL = "gdlessons-nehalem"
 NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider"]
@@ -50,33 +44,23 @@ def kernelspec(folder: Path, python: str = sys.executable) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("notebooks", nargs="*", default=["notebooks"], help="default: all of them")
-    args = p.parse_args(argv)
+    notebooks = p.parse_args(argv).notebooks
     if shutil.which(QEMU[0]) is None:
-        print(
-            f"make test-portable needs {QEMU[0]}: install Debian's qemu-user-static "
-            "(sudo apt-get install qemu-user-static)",
-            file=sys.stderr,
-        )
-        return 2
+        p.exit(2, f"make test-portable needs {QEMU[0]}: sudo apt-get install qemu-user-static\n")
     pytest = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", *NBVAL]
     env = dict(os.environ, NOTEBOOK_RERUN="0")
+    native = {k: v for k, v in env.items() if k != "OMP_NUM_THREADS"}
+    jupyter_path = str(kernelspec(ROOT / "build" / "portable"))
     runs = {
-        "qemu": (
-            [*pytest, "--nbval-kernel-name", KERNEL, *args.notebooks],
-            env | {"JUPYTER_PATH": str(kernelspec(ROOT / "build" / "portable"))},
-        ),
-        "native": (
-            [*pytest, "--nbval-current-env", *args.notebooks],
-            {k: v for k, v in env.items() if k != "OMP_NUM_THREADS"}
-            | {"ATEN_CPU_CAPABILITY": "default"},
-        ),
+        "qemu": (["--nbval-kernel-name", KERNEL], env | {"JUPYTER_PATH": jupyter_path}),
+        "native": (["--nbval-current-env"], native | {"ATEN_CPU_CAPABILITY": "default"}),
     }
     failed = []
-    for name, (command, run_env) in runs.items():
-        print(f"== test-portable, {name}: {' '.join(command[3:])}", flush=True)
-        if subprocess.run(command, cwd=ROOT, env=run_env).returncode:
+    for name, (options, run_env) in runs.items():
+        print(f"== test-portable, {name}: {' '.join([*options, *notebooks])}", flush=True)
+        if subprocess.run([*pytest, *options, *notebooks], cwd=ROOT, env=run_env).returncode:
             failed.append(name)
     if failed:
         print(

@@ -1,16 +1,9 @@
-"""The student's own working copy of the lessons, for `make lab` and `make fresh-copy`.
+"""The student's own working copy of the lessons (git-ignored my-work/), for `make lab` and
+`make fresh-copy`: running a lesson there never rewrites notebooks/, so `git pull` never conflicts.
 
-`make lab` opens JupyterLab on a git-ignored folder (my-work/ by default), never on notebooks/:
-running a lesson there rewrites the student's copy (execution counts, outputs, edits), and a later
-`git pull` of new committed notebooks cannot conflict with it.
-
-- `sync` makes the working copy from notebooks/ on first use: the lessons, exercises/ and
-  solutions/ (the exercises link to ../solutions/ for "look there only after a real try"). Later it
-  only adds files that are new in notebooks/; it never overwrites or deletes a file. It also adds
-  the empty `rise.css` / `<notebook>.css` files that the RISE slideshow asks for next to every
-  notebook (without them each slideshow logs two errors); JupyterLab's file browser hides them.
-- `fresh LESSON` replaces one notebook with a fresh copy from notebooks/; the old file is moved
-  aside (renamed `<name>.old-<date>-<time>.ipynb` in the same folder), never deleted.
+`sync` makes it from notebooks/ on first use, then only adds files new there (never overwrites or
+deletes one), plus the empty stylesheets RISE asks for next to every notebook. `fresh LESSON` puts
+a fresh copy of one notebook in it, the old file renamed `<name>.old-<date>-<time>.ipynb`.
 
     python -m tools.working_copy sync --source notebooks --dest my-work
     python -m tools.working_copy fresh 03 --source notebooks --dest my-work
@@ -36,6 +29,7 @@ RISE_CSS = """/* RISE loads this file for the slideshows of the notebooks in thi
 .reveal .jp-OutputArea-output .vega-bindings { font-size: 0.6em; }
 """
 NOTEBOOK_CSS = "/* RISE loads this file for the slideshow of {name}. */\n"
+HIDDEN = shutil.ignore_patterns(".*", "__pycache__")  # .ipynb_checkpoints, ...
 
 
 class LessonError(ValueError):
@@ -43,133 +37,92 @@ class LessonError(ValueError):
 
 
 class SyncReport(NamedTuple):
-    """What `sync` did: whether it made the folder, and which files it added (relative paths)."""
-
     dest: Path
     created: bool
-    added: list[Path]
+    added: list[Path]  # relative paths
 
 
-def source_files(source: Path) -> list[Path]:
-    """Every file under `source` (relative paths, sorted), leaving out hidden files and folders
-    (.ipynb_checkpoints, ...) and __pycache__."""
-    if not source.is_dir():
-        raise LessonError(f"{source} is not a folder: run this from the repository root")
-    return sorted(
-        path.relative_to(source)
-        for path in source.rglob("*")
-        if path.is_file()
-        and not any(
-            part.startswith(".") or part == "__pycache__" for part in path.relative_to(source).parts
-        )
-    )
-
-
-def _copy_new(src: Path, dst: Path) -> bool:
-    """Copy `src` to `dst` unless `dst` exists (checked atomically); True if it copied."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with src.open("rb") as fin, dst.open("xb") as fout:
-            shutil.copyfileobj(fin, fout)
-    except FileExistsError:
-        return False
-    shutil.copystat(src, dst)
-    return True
+def notebooks(root: Path) -> list[Path]:
+    """The notebooks under `root` (relative, sorted), none in a hidden folder."""
+    if not root.is_dir():
+        raise LessonError(f"{root} is not a folder: run this from the repository root")
+    found = (path.relative_to(root) for path in root.rglob("*.ipynb"))
+    return sorted(rel for rel in found if not HIDDEN("", rel.parts))
 
 
 def _add_rise_css(dest: Path) -> None:
-    """Create the (empty) stylesheets RISE requests next to each notebook, where missing."""
-    notebooks = [dest / rel for rel in source_files(dest) if rel.suffix == ".ipynb"]
-    for folder in {nb.parent for nb in notebooks}:
-        targets = {folder / "rise.css": RISE_CSS}
-        for nb in folder.glob("*.ipynb"):
-            targets[nb.with_suffix(".css")] = NOTEBOOK_CSS.format(name=nb.name)
-        for path, text in targets.items():
+    """Create the stylesheets RISE requests next to each notebook, where missing."""
+    for rel in notebooks(dest):
+        for path, text in [
+            (dest / rel.parent / "rise.css", RISE_CSS),
+            ((dest / rel).with_suffix(".css"), NOTEBOOK_CSS.format(name=rel.name)),
+        ]:
             if not path.exists():
                 path.write_text(text, encoding="utf-8")
 
 
 def sync(source: Path, dest: Path) -> SyncReport:
-    """Make `dest` from `source` on first use; afterwards copy in only files new in `source`.
-
-    No existing file in `dest` is ever overwritten or removed.
-    """
-    files = source_files(source)
+    """Make `dest` from `source` on first use; afterwards copy in only files new in `source`."""
+    if not source.is_dir():
+        raise LessonError(f"{source} is not a folder: run this from the repository root")
     if dest.exists() and not dest.is_dir():
         raise LessonError(
             f"{dest} exists but is not a folder: move it away, or pick another "
             "folder with WORK_DIR=..."
         )
-    created = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
-    added = [rel for rel in files if _copy_new(source / rel, dest / rel)]
+    created, added = not dest.exists(), []
+
+    def copy_new(src: str, dst: str) -> None:
+        if not Path(dst).exists():
+            shutil.copy2(src, dst)
+            added.append(Path(dst).relative_to(dest))
+
+    shutil.copytree(source, dest, ignore=HIDDEN, copy_function=copy_new, dirs_exist_ok=True)
     _add_rise_css(dest)
-    return SyncReport(dest, created, added)
+    return SyncReport(dest, created, sorted(added))
 
 
 def find_lesson(source: Path, lesson: str) -> Path:
-    """The one notebook in `source` that `lesson` names, as a relative path.
-
-    `lesson` is the start of a file name ("03", "03_torch_autograd", "03_torch_autograd.ipynb"),
-    optionally with its folder ("exercises/03", "solutions/03"); without a folder it names a lesson.
-    """
-    lesson = lesson.strip().strip("/")
-    notebooks = [rel for rel in source_files(source) if rel.suffix == ".ipynb"]
-    lessons = ", ".join(rel.name.split("_")[0] for rel in notebooks if rel.parent == Path("."))
-    if not lesson:
+    """The one notebook in `source` that `lesson` names ("03", "03_torch_autograd.ipynb",
+    "exercises/03"), as a relative path."""
+    lesson, found = lesson.strip().strip("/"), notebooks(source)
+    wanted = Path(lesson)
+    matches = [r for r in found if r.parent == wanted.parent and r.name.startswith(wanted.name)]
+    if not lesson or not matches:
+        lessons = ", ".join(rel.name.split("_")[0] for rel in found if rel.parent == Path("."))
+        given = f"no notebook in {source}/ matches {lesson!r}" if lesson else "no lesson given"
         raise LessonError(
-            f"no lesson given: say which one, e.g. LESSON=03 (lessons: {lessons}; "
+            f"{given}: say which one, e.g. LESSON=03 (lessons: {lessons}; "
             "or exercises/03, solutions/03)"
         )
-    wanted = Path(lesson)
-    matches = [
-        rel for rel in notebooks if rel.parent == wanted.parent and rel.name.startswith(wanted.name)
-    ]
-    if not matches:
-        raise LessonError(
-            f"no notebook in {source}/ matches {lesson!r}: use one of {lessons} "
-            "(or exercises/NN, solutions/NN)"
-        )
     if len(matches) > 1:
-        names = ", ".join(str(rel) for rel in matches)
+        names = ", ".join(map(str, matches))
         raise LessonError(
             f"{lesson!r} matches {len(matches)} notebooks ({names}): give more of the name"
         )
     return matches[0]
 
 
-def fresh_copy(
-    source: Path, dest: Path, lesson: str, now: datetime | None = None
-) -> tuple[Path, Path | None]:
-    """Put a fresh copy of one notebook from `source` into `dest`.
-
-    An existing file is renamed `<name>.old-<YYYYmmdd-HHMMSS>.ipynb` next to it, never deleted.
-    Returns (the fresh file, where the old one went or None).
-    """
+def fresh_copy(source: Path, dest: Path, lesson: str) -> tuple[Path, Path | None]:
+    """Copy one notebook from `source` into `dest`; an existing one is renamed
+    `<name>.old-<YYYYmmdd-HHMMSS>.ipynb`. Returns (the fresh file, where the old one went or None)."""
     rel = find_lesson(source, lesson)
-    target = dest / rel
-    moved: Path | None = None
+    target, moved = dest / rel, None
     if target.exists():
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         moved = target.with_name(f"{target.stem}.old-{stamp}{target.suffix}")
         n = 2
         while moved.exists():
             moved = target.with_name(f"{target.stem}.old-{stamp}-{n}{target.suffix}")
             n += 1
         target.rename(moved)
-    _copy_new(source / rel, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / rel, target)
     _add_rise_css(dest)
     return target, moved
 
 
-def _show(path: Path) -> str:
-    """`path` relative to the current folder where it is inside it, else absolute."""
-    path, here = path.resolve(), Path.cwd()
-    return str(path.relative_to(here) if path.is_relative_to(here) else path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: `sync` or `fresh LESSON`; prints what it did, one line per error."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["sync", "fresh"])
     parser.add_argument("lesson", nargs="?", default="", help="for fresh: e.g. 03 or exercises/03")
@@ -179,24 +132,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "fresh":
             target, moved = fresh_copy(args.source, args.dest, args.lesson)
-            kept = f"; your old one is kept as {_show(moved)}" if moved else ""
-            print(f"Fresh copy: {_show(target)}{kept}.")
+            kept = f"; your old one is kept as {moved}" if moved else ""
             print(
-                "If it is open in JupyterLab, close it without saving (or File > Reload "
-                "Notebook from Disk), or the old version may be saved over it."
+                f"Fresh copy: {target}{kept}.\nIf it is open in JupyterLab, close it without saving"
+                " (or File > Reload Notebook from Disk), or the old version may be saved over it."
             )
             return 0
         report = sync(args.source, args.dest)
     except LessonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    where = _show(report.dest)
-    print(
-        f"Your working copy of the lessons: {where}/"
-        + (f" (made just now from {_show(args.source)}/)." if report.created else ".")
-    )
+        parser.exit(2, f"error: {err}\n")
+    made = f" (made just now from {args.source}/)" if report.created else ""
+    print(f"Your working copy of the lessons: {report.dest}/{made}.")
     if report.added and not report.created:
-        print(f"  New from {_show(args.source)}/: " + ", ".join(map(str, report.added)))
+        print(f"  New from {args.source}/: " + ", ".join(map(str, report.added)))
     print(
         "  JupyterLab opens it: run and change the lessons there. notebooks/ stays as committed, "
         "so `git pull` never conflicts with your work.\n"
