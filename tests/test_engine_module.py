@@ -53,7 +53,7 @@ def test_a_stale_module_is_reported_with_what_to_run(tmp_path, monkeypatch, caps
     stale.write_text(Path(gdlessons.engine.__file__).read_text().replace("+=", "="))
     monkeypatch.setattr(make_engine, "ENGINE_MODULE", stale)
     monkeypatch.setattr(make_engine, "ROOT", tmp_path)
-    assert make_engine.main(["--check"]) == 1
+    assert make_engine.main(["--verify"]) == 1
     assert "python -m tools.make_engine" in capsys.readouterr().err
 
 

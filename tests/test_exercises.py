@@ -168,8 +168,8 @@ def test_a_solution_notebook_must_be_named_solutions():
         tool.exercise_path(Path("notebooks/solutions/01_a.ipynb"))
 
 
-def test_check_mode_reports_the_exercises_up_to_date(capsys):
-    assert tool.main(["--check"]) == 0
+def test_verify_mode_reports_the_exercises_up_to_date(capsys):
+    assert tool.main(["--verify"]) == 0
     assert capsys.readouterr().out.count("ok ") == len(SOLUTIONS)
 
 

@@ -36,7 +36,7 @@ def scratch(tmp_path) -> Path:
 
 
 def test_every_notebook_of_the_series_carries_the_line():
-    assert install_hint.main([str(p) for p in install_hint.notebooks()] + ["--check"]) == 0
+    assert install_hint.main([str(p) for p in install_hint.notebooks()] + ["--verify"]) == 0
 
 
 def code_cells(path: Path) -> list:
@@ -62,7 +62,7 @@ def test_running_it_again_changes_no_byte_and_a_new_source_replaces_the_line(scr
     paths = [str(p) for p in install_hint.notebooks(scratch / "notebooks")]
     install_hint.main(paths)
     once = {p: Path(p).read_bytes() for p in paths}
-    assert install_hint.main([*paths, "--check"]) == 0
+    assert install_hint.main([*paths, "--verify"]) == 0
     install_hint.main(paths)
     assert {p: Path(p).read_bytes() for p in paths} == once
     install_hint.main([*paths, "--source", "git+https://example.org/gd.git"])
@@ -71,10 +71,10 @@ def test_running_it_again_changes_no_byte_and_a_new_source_replaces_the_line(scr
     assert not first[1].startswith(install_hint.HINT_START)  # replaced, not added again
 
 
-def test_check_mode_names_the_notebooks_without_the_line_and_writes_nothing(scratch, capsys):
+def test_verify_mode_names_the_notebooks_without_the_line_and_writes_nothing(scratch, capsys):
     path = install_hint.notebooks(scratch / "notebooks")[0]
     data = path.read_bytes()
-    assert install_hint.main([str(path), "--check"]) == 1
+    assert install_hint.main([str(path), "--verify"]) == 1
     assert path.read_bytes() == data
     assert path.name in capsys.readouterr().out
 
@@ -82,7 +82,7 @@ def test_check_mode_names_the_notebooks_without_the_line_and_writes_nothing(scra
 def test_exercises_stay_what_their_solutions_make_and_ruff_accepts_the_notebooks(scratch):
     install_hint.main([str(p) for p in install_hint.notebooks(scratch / "notebooks")])
     solutions = sorted((scratch / "notebooks" / "solutions").glob("[0-9]*.ipynb"))
-    assert make_exercises.main(["--check", *map(str, solutions)]) == 0
+    assert make_exercises.main(["--verify", *map(str, solutions)]) == 0
     ruff = Path(sys.executable).with_name("ruff")
     for command in (
         [ruff, "check", "--no-cache", "."],

@@ -4,7 +4,7 @@ The server is started exactly as `make lab` does (on a free port, without a brow
 working copy and Lab settings under build/test-lab/ so a real my-work/ is never touched). The tests
 list the lessons through Jupyter's REST API with the token, check it is refused without the token
 and not reachable on another interface, start a kernel and read the server log, and check the
-installed JupyterLab extensions and the working copy. The browser checks (RISE, console errors, the
+installed JupyterLab extensions and the working copy. The browser tests (RISE, console errors, the
 news pop-up, the dark theme) are tests/browser/test_lab_browser.py (`make check-lab`).
 """
 

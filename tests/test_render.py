@@ -1,6 +1,6 @@
 """Slides and the offline site: slide metadata, MathML, alt text, links, and no network.
 
-The browser check itself (headless Chromium: math rendered, images loaded, no request leaving the
+The browser test itself (headless Chromium: math rendered, images loaded, no request leaving the
 machine, axe-core) is `make check-render`; these tests are the fast part, with no browser or npm.
 """
 
@@ -122,12 +122,12 @@ def test_tagging_is_idempotent_and_touches_only_slide_metadata(tmp_path, capsys)
         cell.metadata.pop("slideshow", None)
     nbformat.write(nb, copy)
 
-    assert tag_slides.main(["--check", str(copy)]) == 1, "--check must fail on an untagged lesson"
+    assert tag_slides.main(["--verify", str(copy)]) == 1, "--verify must fail on an untagged lesson"
     assert tag_slides.main([str(copy)]) == 0
     first = copy.read_bytes()
     assert tag_slides.main([str(copy)]) == 0
     assert copy.read_bytes() == first, "a second run must not change the file"
-    assert tag_slides.main(["--check", str(copy)]) == 0
+    assert tag_slides.main(["--verify", str(copy)]) == 0
     capsys.readouterr()
 
     tagged = nbformat.read(copy, as_version=4)

@@ -1,7 +1,7 @@
 """The build and maintenance tools of the series: `python -m tools.NAME` from the repository root.
 
 Each module's docstring says what it does and how to run it; `update_notebooks` is
-the read, change, write (or --check) loop they share. The browser checks are tests/browser/ (on
+the read, change, write (or --verify) loop they share. The browser tests are tests/browser/ (on
 pytest-playwright), `make test-compat` is nox's (noxfile.py). Neither the lessons nor the
 ``gdlessons`` package import anything from here.
 """
@@ -17,9 +17,9 @@ __all__ = ["ROOT", "update_notebooks"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def update_notebooks(paths: Iterable[str | Path], change: Callable, check: bool, fix: str) -> int:
+def update_notebooks(paths: Iterable[str | Path], change: Callable, verify: bool, fix: str) -> int:
     """Apply `change` (edits a notebook in place, returns what it changed) to each notebook and
-    write the ones it changed; with `check`, write nothing and return 1 if one would change."""
+    write the ones it changed; with `verify`, write nothing and return 1 if one would change."""
     import nbformat  # not at the top: `make fresh-copy` runs tools.working_copy without the venv
 
     stale = 0
@@ -30,10 +30,10 @@ def update_notebooks(paths: Iterable[str | Path], change: Callable, check: bool,
             continue
         stale += 1
         which = ", ".join(map(str, changed[:8])) + " ..." * (len(changed) > 8)
-        if not check:
+        if not verify:
             nbformat.write(nb, path)
-        print(f"{'STALE  ' if check else 'updated'} {path} ({len(changed)} changed: {which})")
-    if check and stale:
+        print(f"{'STALE  ' if verify else 'updated'} {path} ({len(changed)} changed: {which})")
+    if verify and stale:
         print(f"{stale} notebook(s) out of date: run {fix}", file=sys.stderr)
         return 1
     return 0

@@ -7,7 +7,7 @@ changes (a line written before is replaced), so stored outputs stay valid and ea
 stays what tools/make_exercises.py makes from its solutions.
 
     python -m tools.install_hint                    # every notebook under notebooks/
-    python -m tools.install_hint --check            # exit status 1 if a notebook lacks the line
+    python -m tools.install_hint --verify            # exit status 1 if a notebook lacks the line
     python -m tools.install_hint --source git+https://github.com/ORG/REPO   # from the repository
 """
 
@@ -72,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="default: every numbered notebook")
     parser.add_argument("--source", help='where pip gets gdlessons, e.g. "git+https://..."')
-    parser.add_argument("--check", action="store_true", help="only report notebooks to update")
+    parser.add_argument("--verify", action="store_true", help="only report notebooks to update")
     args = parser.parse_args(argv)
     change = partial(add_hint, source=args.source)
     return update_notebooks(
-        args.paths or notebooks(), change, args.check, "python -m tools.install_hint"
+        args.paths or notebooks(), change, args.verify, "python -m tools.install_hint"
     )
 
 

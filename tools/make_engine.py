@@ -5,7 +5,7 @@ The lesson is where the engine is written and read; a notebook that runs on its 
 the tagged cells exactly. `make refresh` runs it; tests/test_engine_module.py fails while they differ.
 
     python -m tools.make_engine            # write src/gdlessons/engine.py
-    python -m tools.make_engine --check    # exit status 1 if it differs from the lesson
+    python -m tools.make_engine --verify    # exit status 1 if it differs from the lesson
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def module_text(lesson: Path, cells: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check the module is current")
+    parser.add_argument("--verify", action="store_true", help="only say if it is current")
     args = parser.parse_args(argv)
     lesson, cells = engine_cells()
     text = module_text(lesson, cells)
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     where = ENGINE_MODULE.relative_to(ROOT)
     if current == text:
         print(f"{where} is up to date with {lesson.name}")
-    elif args.check:
+    elif args.verify:
         print(
             f"{where} differs from {lesson.name}: run python -m tools.make_engine", file=sys.stderr
         )

@@ -2,7 +2,7 @@
 
 ``mark_cells`` marks a solution notebook up as nbgrader's source notebook; nbgrader's
 ClearSolutions, LockCells and ComputeChecksums then do what ``nbgrader generate_assignment`` does,
-and both notebooks are executed. ``--check`` only says whether the exercises are up to date.
+and both notebooks are executed. ``--verify`` only says whether the exercises are up to date.
 """
 
 from __future__ import annotations
@@ -137,13 +137,13 @@ def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("solutions", nargs="*", type=Path, help="default: notebooks/solutions/*")
-    parser.add_argument("--check", action="store_true", help="only check the exercises match")
+    parser.add_argument("--verify", action="store_true", help="only say if they match")
     args = parser.parse_args(argv)
     stale = 0
     try:
         for path in args.solutions or sorted(SOLUTIONS.glob("[0-9]*_solutions.ipynb")):
             target, solution = exercise_path(path), nbformat.read(path, as_version=4)
-            if args.check:
+            if args.verify:
                 have = nbformat.read(target, as_version=4) if target.is_file() else solution
                 ok = _sources(have) == _sources(student_notebook(solution, path.name))
                 stale += not ok

@@ -5,7 +5,7 @@ RISE settings where it has none. The result depends only on the cells' content: 
 again changes nothing, and a new lesson gets its slides by running it.
 
     python -m tools.tag_slides notebooks/[0-9]*.ipynb           # write the metadata
-    python -m tools.tag_slides --check notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
+    python -m tools.tag_slides --verify notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
 """
 
 from __future__ import annotations
@@ -190,10 +190,10 @@ def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+")
-    parser.add_argument("--check", action="store_true", help="exit 1 if a notebook needs tagging")
+    parser.add_argument("--verify", action="store_true", help="exit 1 if a notebook needs tagging")
     args = parser.parse_args(argv)
     fix = "python -m tools.tag_slides notebooks/[0-9]*.ipynb"
-    return update_notebooks(args.notebooks, tag_notebook, args.check, fix)
+    return update_notebooks(args.notebooks, tag_notebook, args.verify, fix)
 
 
 if __name__ == "__main__":
