@@ -38,11 +38,14 @@ __all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
 warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own sessions: harmless
 ROOT = Path(__file__).resolve().parents[1]
-FORMGRADER = "nbgrader.server_extensions.formgrader"
 SOLUTIONS = ROOT / "notebooks" / "solutions"
+FORMGRADER = "nbgrader.server_extensions.formgrader"
 CONFIG = """\
 # The gdlessons course, written by `make grade` (python -m tools.grade): edit that, not this file.
 import sys
+
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
 
 sys.path.insert(0, {root!r})  # nbgrader imports the grader's preprocessor and export from there
 c = get_config()  # noqa: F821
@@ -51,14 +54,9 @@ c.CourseDirectory.root = {out!r}
 c.ClearSolutions.code_stub = {code_stub!r}
 c.ClearSolutions.text_stub = {text_stub!r}
 c.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back, and run
-c.Autograde.autograde_preprocessors = [
-    "tools.grade_sandbox.SandboxedExecute",  # nbgrader's Execute, in a sandbox
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+c.Autograde.autograde_preprocessors = [  # nbgrader's own, with its Execute in a sandbox
+    "tools.grade_sandbox.SandboxedExecute" if step is Execute else step
+    for step in Autograde.autograde_preprocessors.default()
 ]
 c.SandboxedExecute.notebook_timeout = {timeout}
 c.SandboxedExecute.timeout = {cell_timeout}

@@ -1,21 +1,13 @@
 """nbgrader's Execute preprocessor in a sandbox, with the grader deciding what each check earned.
 
-``SandboxedExecute`` takes the place of nbgrader's ``Execute`` in the course's config, and wraps
-it, not forks it:
-
-- a copy of the notebook runs in a fresh kernel, in a temporary folder with only it and the
-  lessons (lesson 02's exercises read its engine), executed by nbgrader's ``Execute`` in a child
-  process (this module's ``__main__``) inside the sandbox: ``notebook_timeout`` seconds for the
-  notebook, each cell at most ``timeout`` (an endless loop costs one exercise), ``memory_mib``
-  MiB of address space, no network and no view of ``hidden`` (a network and mount namespace, as
-  root or in a user namespace, then user nobody when the grader is root; where Linux allows none
-  of it, `make grade` says the isolation is weaker);
-- each check cell (an autograded test cell, its source restored by nbgrader's OverwriteCells)
-  runs as ``grade_tamper.graded_cell``, which reports the verdict's status on a line marked with
-  a secret: a pass keeps its output and earns the cell's points (``check.POINTS``, from the
-  gradebook), anything else gets an error output and 0; whatever else the kernel says is ignored;
-- what ``grade_tamper`` finds goes into a markdown cell at the top (the feedback page shows it)
-  and into the notebook's metadata ``gdlessons_grader`` (``flags``, ``verdicts``).
+``SandboxedExecute`` wraps nbgrader's ``Execute`` (the course's config puts it in its place): a copy
+of the notebook runs in a temporary folder with only the lessons beside it, in a child process
+(``__main__`` below) inside ``sandbox_prefix``: no network, no view of ``hidden``, user nobody
+where the grader is root (`make grade` says what Linux allowed), ``notebook_timeout`` s per
+notebook and ``timeout`` per cell (an endless loop costs one exercise), ``memory_mib`` MiB. Each
+check cell runs as ``grade_tamper.graded_cell``: a pass earns the cell's points from nbgrader's
+gradebook, anything else an error output and 0. The flags go into a markdown cell at the top
+(the feedback page shows it) and into the metadata ``gdlessons_grader`` (``flags``, ``verdicts``).
 """
 
 from __future__ import annotations
@@ -31,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
 from traitlets import Integer, List, Unicode
@@ -56,26 +49,20 @@ class SandboxedExecute(Execute):
 
         modules = sorted(m for m in sys.modules if m.split(".")[0] == "gdlessons")
         own, nonce = digests(modules), secrets.token_hex(16)
-        run, checks = copy.deepcopy(nb), {}
-        for index, cell in enumerate(run.cells):
-            call = CHECK_CALL.fullmatch(cell.source.strip()) if is_grade(cell) else None
-            if call and cell.cell_type == "code":
-                checks[index] = call[1]
-        for index, name in checks.items():
-            cell = run.cells[index]
-            cell.source = graded_cell(nonce, name, cell.source, modules, index == max(checks))
+        code = [c.source if c.cell_type == "code" else "" for c in nb.cells]
+        calls = [CHECK_CALL.fullmatch(s.strip()) for s in code]
+        checks = {i: m[1] for i, m in enumerate(calls) if m and is_grade(nb.cells[i])}
+        run = copy.deepcopy(nb)
+        for i, name in checks.items():
+            run.cells[i].source = graded_cell(nonce, name, code[i], modules, i == max(checks))
         executed, late = self.run_sandboxed(run)
-        flags = scan(
-            [c.source if c.cell_type == "code" and not is_grade(c) else "" for c in nb.cells]
-        )
+        flags = scan([s if not is_grade(c) else "" for s, c in zip(code, nb.cells)])
         verdicts, touched = {}, {}  # what differs -> the check where it was seen first
         for index, (cell, done) in enumerate(zip(nb.cells, executed.cells, strict=True)):
             if cell.cell_type != "code":
                 continue
-            cell.outputs, cell.execution_count = (
-                done.get("outputs", []),
-                done.get("execution_count"),
-            )
+            cell.outputs = done.get("outputs", [])
+            cell.execution_count = done.get("execution_count")
             if index not in checks:
                 continue
             report, outputs = {}, []
@@ -84,7 +71,7 @@ class SandboxedExecute(Execute):
                     found, text = read_report(output.text, nonce)
                     report = found or report
                     if text:
-                        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+                        outputs.append(new_output("stream", name="stdout", text=text))
                 elif output.output_type == "error":
                     outputs.append(output)  # what stopped the check, for the feedback page
             name = checks[index]
@@ -97,9 +84,7 @@ class SandboxedExecute(Execute):
                 said = {"todo": "not answered yet", "fail": "not passed"}[status]
                 evalue = f"{name}: {said}" + (f"; {why}" if why else "")
                 outputs.append(
-                    nbformat.v4.new_output(
-                        "error", ename="NotPassed", evalue=evalue, traceback=[evalue]
-                    )
+                    new_output("error", ename="NotPassed", evalue=evalue, traceback=[evalue])
                 )
             cell.outputs = outputs
         if touched:
@@ -111,7 +96,7 @@ class SandboxedExecute(Execute):
         nb.metadata["gdlessons_grader"] = {"flags": flags, "verdicts": verdicts}
         if flags:
             lines = "\n".join(f"- {line}" for line in flags)
-            nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"{FLAG_TITLE}\n\n{lines}"))
+            nb.cells.insert(0, new_markdown_cell(f"{FLAG_TITLE}\n\n{lines}"))
         return nb, resources
 
     def run_sandboxed(self, nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:

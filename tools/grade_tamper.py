@@ -1,17 +1,12 @@
 """What `make grade` looks for in a submission that touches the checks: static and at run time.
 
 A student's code runs in the kernel that runs the checks, so no in-kernel grader can rule out that
-it changes them (nbgrader and otter-grader say the same of their own autograders). The grader makes
-the attempt visible instead, and never takes points from the kernel:
-
-- ``scan`` reads the code's AST (never running it) for imports of the checks' internals or of
-  ``gdlessons.check`` under another name, assignments, ``setattr`` or ``delattr`` on anything of
-  ``gdlessons`` or on what the report is made with (``builtins``, ``sys``, ``json``, ...),
-  ``sys.modules``, ``importlib`` and strings naming a ``gdlessons`` module;
-- ``graded_cell`` replaces a check cell: it digests every ``gdlessons`` module the grader loaded
-  (code, methods, data: ``digests``) before and after calling the check through ``sys.modules``,
-  and prints the digests and the verdict's status on a line that starts with a secret nonce;
-- ``changed`` compares those digests with the grader's own, from a fresh import.
+it changes them (nbgrader and otter-grader say the same of theirs); the grader makes the attempt
+visible instead, and never takes points from the kernel. ``scan`` reads the code's AST for what
+reaches into ``gdlessons`` or into what the report is made with; ``graded_cell`` replaces a check
+cell: it digests every ``gdlessons`` module before and after calling the check, and prints the
+digests and the verdict's status on a line that starts with the grader's secret nonce; ``changed``
+compares them with the grader's own digests.
 
 >>> scan(["from gdlessons import check", "check.ex01_1 = print"])
 ['cell 2, line 1: assigns to check.ex01_1, which belongs to gdlessons']
@@ -91,8 +86,7 @@ def scan(sources: list[str]) -> list[str]:
     """What the code cells ``sources`` do to ``gdlessons``, one line each (empty: nothing)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    bound: set[str] = set()
-    found = []
+    bound, found = set(), []  # the names that hold something of gdlessons; what they do
     for number, source in enumerate(sources, 1):
         try:
             tree = ast.parse(TransformerManager().transform_cell(source))
@@ -157,11 +151,8 @@ def digests(modules):  # noqa: ANN001, ANN201 - sent to the kernel as source
     out = {}
     for name in modules:
         module = sys.modules.get(name)
-        if module is None:
-            out[name] = "missing"
-            continue
-        out[name] = "module " + str(getattr(module, "__file__", None))
-        for key, value in vars(module).items():
+        out[name] = f"module {getattr(module, '__file__', None)}" if module else "missing"
+        for key, value in vars(module).items() if module else ():
             if not key.startswith("__") and not isinstance(value, type(sys)):  # not submodules
                 text = _describe(value).encode("utf-8", "backslashreplace")
                 out[f"{name}.{key}"] = hashlib.sha256(text).hexdigest()[:16]
@@ -169,8 +160,7 @@ def digests(modules):  # noqa: ANN001, ANN201 - sent to the kernel as source
 
 
 def _graded(nonce, name, modules, call, last):  # noqa: ANN001, ANN202 - sent as source
-    """Run one check through sys.modules after a digest (and one after it, for the last check);
-    report on the nonce's line."""
+    """Run one check through sys.modules between digests; report on the nonce's line."""
     import importlib
     import json as _json
 
