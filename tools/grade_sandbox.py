@@ -147,16 +147,14 @@ def sandbox_prefix(hidden: tuple[Path, ...]) -> tuple[list[str], str]:
 
     mounts = " && ".join(f"mount -t tmpfs none {p}" for p in hidden if p.exists()) or "true"
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    if os.geteuid() == 0 and works(["unshare", "--mount", "--net", "true"]):
+    unshare, as_is = ["unshare", "--mount", "--net"], ["sh", "-c", f'{mounts} && exec "$@"', "sh"]
+    if os.geteuid() == 0 and works([*unshare, "true"]):
         runs = "import os, sys; sys.exit(not os.access(os.path.realpath(sys.executable), os.X_OK))"
         if works([*drop, sys.executable, "-c", runs]):  # can nobody start our Python?
-            script = f'{mounts} && exec {" ".join(drop)} "$@"'
-            return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "full"
-        script = f'{mounts} && exec "$@"'  # this checkout is private to root: stay root inside
-        return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "namespaces (as root)"
-    if works(["unshare", "--user", "--map-root-user", "--mount", "--net", "true"]):
-        userns = ["unshare", "--user", "--map-root-user", "--mount", "--net"]
-        return [*userns, "sh", "-c", f'{mounts} && exec "$@"', "sh"], "user namespace"
+            return [*unshare, "sh", "-c", f'{mounts} && exec {" ".join(drop)} "$@"', "sh"], "full"
+        return [*unshare, *as_is], "namespaces (as root)"  # a checkout private to root: stay root
+    if works(["unshare", "--user", "--map-root-user", *unshare[1:], "true"]):
+        return ["unshare", "--user", "--map-root-user", *unshare[1:], *as_is], "user namespace"
     return [], "none: no network or mount namespace here, submissions could reach both"
 
 
