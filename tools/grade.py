@@ -1,21 +1,14 @@
 """Grade a class's exercise notebooks on nbgrader's own workflow: `make grade`.
 
-    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096]
+    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
 
-SUBMISSIONS holds one folder per student with their notebooks: ``SUBMISSIONS/STUDENT_ID/
-NN_name_exercises.ipynb``, each matched to its exercise set by its number ``NN``. OUT becomes an
-nbgrader course (course id ``gdlessons``): ``nbgrader_config.py``, ``source/`` (the solution
-notebooks, with nbgrader's cell metadata), ``release/`` (``nbgrader generate_assignment``: the
-student notebooks), ``submitted/STUDENT_ID/ASSIGNMENT/`` (the submissions, copied; the originals
-are never modified), ``autograded/``, ``feedback/`` and ``gradebook.db``, nbgrader's gradebook.
-Each submission is graded by ``nbgrader autograde``, whose execution the course's config hands to
-``tools.grade_sandbox.SandboxedExecute`` (sandbox, time and memory limits; points from the
-grader, never from the kernel; flags for code that touches the checks, see ``tools.grade_tamper``).
-
-Then: ``grades.csv`` (``nbgrader export`` with this module's ``ExerciseCsv``: a row per student
-and assignment, auto and manual points, a column per exercise, the flags), one feedback page per
-submission (``nbgrader generate_feedback``), and one line per student on the terminal. The
-written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
+``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN`` (the originals
+are never modified). OUT becomes the nbgrader course ``gdlessons``: ``source/`` (the solutions),
+``release/`` (``generate_assignment``), ``submitted/``, ``autograded/``, ``feedback/`` and
+``gradebook.db``. Each notebook goes through ``nbgrader autograde``, whose execution the course's
+config hands to ``tools.grade_sandbox.SandboxedExecute``, then ``generate_feedback``; one line per
+student on the terminal, ``grades.csv`` from ``ExerciseCsv`` (also ``nbgrader export``'s plugin).
+The written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
 """
 
 from __future__ import annotations
@@ -23,15 +16,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import json
+import functools
 import os
-import queue
 import shutil
-import subprocess
 import sys
-import threading
 import warnings
-from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -40,19 +30,22 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import ExportPlugin
 from sqlalchemy.exc import SAWarning
-from traitlets import Unicode
 from traitlets.config.loader import PyFileConfigLoader
 
 from tools.make_exercises import CODE_STUB, TEXT_STUB
 
 __all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
+warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own sessions: harmless
 ROOT = Path(__file__).resolve().parents[1]
-FORMGRADER = "nbgrader.server_extensions.formgrader"
 SOLUTIONS = ROOT / "notebooks" / "solutions"
+FORMGRADER = "nbgrader.server_extensions.formgrader"
 CONFIG = """\
 # The gdlessons course, written by `make grade` (python -m tools.grade): edit that, not this file.
 import sys
+
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
 
 sys.path.insert(0, {root!r})  # nbgrader imports the grader's preprocessor and export from there
 c = get_config()  # noqa: F821
@@ -61,21 +54,15 @@ c.CourseDirectory.root = {out!r}
 c.ClearSolutions.code_stub = {code_stub!r}
 c.ClearSolutions.text_stub = {text_stub!r}
 c.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back, and run
-c.Autograde.autograde_preprocessors = [
-    "tools.grade_sandbox.SandboxedExecute",  # nbgrader's Execute, in a sandbox
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+c.Autograde.autograde_preprocessors = [  # nbgrader's own, with its Execute in a sandbox
+    "tools.grade_sandbox.SandboxedExecute" if step is Execute else step
+    for step in Autograde.autograde_preprocessors.default()
 ]
 c.SandboxedExecute.notebook_timeout = {timeout}
 c.SandboxedExecute.timeout = {cell_timeout}
 c.SandboxedExecute.memory_mib = {memory}
 c.SandboxedExecute.hidden = {hidden!r}
 c.ExportApp.plugin_class = "tools.grade.ExerciseCsv"
-c.ExerciseCsv.autograded = {autograded!r}
 """
 
 
@@ -92,24 +79,29 @@ def assignments() -> dict[str, tuple[str, str]]:
     return found
 
 
+@functools.cache
+def nbgrader_api(out: Path) -> NbGraderAPI:
+    """nbgrader's API on the course in OUT, configured by its ``nbgrader_config.py``."""
+    config = PyFileConfigLoader("nbgrader_config.py", str(out)).load_config()
+    return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
 def course(out: Path, args: argparse.Namespace, hidden: list[Path]) -> NbGraderAPI:
     """OUT as an nbgrader course, every assignment generated from its solution notebook."""
     out.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "root": str(ROOT),
-        "out": str(out),
-        "code_stub": CODE_STUB,
-        "text_stub": TEXT_STUB,
-        "timeout": args.timeout,
-        "cell_timeout": max(5, args.timeout // 3),
-        "memory": args.memory,
-        "hidden": [str(p) for p in hidden],
-        "autograded": str(out / "autograded"),
-    }
-    (out / "nbgrader_config.py").write_text(CONFIG.format(**settings), encoding="utf-8")
-    config = PyFileConfigLoader("nbgrader_config.py", str(out)).load_config()
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    for number, (assignment, notebook) in assignments().items():
+    config = CONFIG.format(
+        root=str(ROOT),
+        out=str(out),
+        code_stub=CODE_STUB,
+        text_stub=TEXT_STUB,
+        timeout=args.timeout,
+        cell_timeout=max(5, args.timeout // 3),
+        memory=args.memory,
+        hidden=[str(p) for p in hidden],
+    )
+    (out / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    api = nbgrader_api(out)
+    for assignment, notebook in assignments().values():
         source = out / "source" / assignment / f"{notebook}.ipynb"
         solution = (SOLUTIONS / f"{assignment}_solutions.ipynb").read_bytes()
         release = out / "release" / assignment / f"{notebook}.ipynb"
@@ -123,13 +115,19 @@ def course(out: Path, args: argparse.Namespace, hidden: list[Path]) -> NbGraderA
     return api
 
 
+def flags(graded: Path) -> list[str]:
+    """The flags the grader wrote into an autograded notebook (none if it is not there)."""
+    try:
+        return list(nbformat.read(graded, as_version=4).metadata["gdlessons_grader"]["flags"])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 class ExerciseCsv(ExportPlugin):
     """``nbgrader export``'s CSV, with auto and manual points, a column per exercise, the flags."""
 
-    autograded = Unicode("autograded", help="the course's autograded folder").tag(config=True)
-
     def export(self, gradebook: Gradebook) -> None:  # noqa: D102 - nbgrader's
-        rows, cells = [], set()
+        coursedir, rows, cells = CourseDirectory(config=self.config), [], set()
         for assignment in gradebook.assignments:
             for student in gradebook.students:
                 row = {"assignment": assignment.name, "student_id": student.id}
@@ -138,20 +136,19 @@ class ExerciseCsv(ExportPlugin):
                 except MissingEntry:  # nothing (readable) submitted: nbgrader gives 0 too
                     rows.append({**row, "score": 0.0, "max_score": assignment.max_score})
                     continue
+                graded = Path(coursedir.format_path("autograded", student.id, assignment.name))
                 grades = [g for nb in submission.notebooks for g in nb.grades]
-                auto = [
-                    g for g in grades if g.auto_score is not None and g.cell.cell_type == "code"
-                ]
                 manual = [g for g in grades if g.cell.cell_type == "markdown"]
-                flags = [line for nb in submission.notebooks for line in self.flags(nb)]
                 row |= {
                     "score": submission.score,
                     "max_score": submission.max_score,
-                    "auto_score": sum(g.score for g in auto),
+                    "auto_score": sum(g.score for g in grades if g.cell.cell_type == "code"),
                     "manual_score": sum(g.score for g in manual if not g.needs_manual_grade),
                     "needs_manual_grade": sum(g.needs_manual_grade for g in manual),
                     "flagged": any(nb.flagged for nb in submission.notebooks),
-                    "flags": " | ".join(flags),
+                    "flags": " | ".join(
+                        f for nb in submission.notebooks for f in flags(graded / f"{nb.name}.ipynb")
+                    ),
                 }
                 row |= {g.name: g.score for g in grades if not g.needs_manual_grade}
                 cells |= {g.name for g in grades}
@@ -163,21 +160,11 @@ class ExerciseCsv(ExportPlugin):
             writer.writeheader()
             writer.writerows(rows)
 
-    def flags(self, notebook) -> list[str]:  # noqa: ANN001 - a SubmittedNotebook
-        """The flags the grader wrote into the autograded notebook."""
-        path = Path(self.autograded, notebook.student.id, notebook.assignment.name)
-        try:
-            nb = nbformat.read(path / f"{notebook.name}.ipynb", as_version=4)
-        except (OSError, ValueError):
-            return []
-        return list(nb.metadata.get("gdlessons_grader", {}).get("flags", []))
 
-
-def grade_student(api: NbGraderAPI, out: Path, student: Path) -> tuple[str, list[str], bool]:
+def grade_student(out: Path, student: Path) -> tuple[str, list[str], bool]:
     """Autograde one student's notebooks: their line, notes, and whether they were flagged."""
-    sets, notes, flags = assignments(), [], []
-    db = api.coursedir.db_url
-    with Gradebook(db, "gdlessons") as gb:
+    api, sets, notes, found = nbgrader_api(out), assignments(), [], []
+    with api.gradebook as gb:
         gb.update_or_create_student(student.name)
     for path in sorted(student.glob("*.ipynb")):
         if path.name[:2] not in sets:
@@ -190,7 +177,7 @@ def grade_student(api: NbGraderAPI, out: Path, student: Path) -> tuple[str, list
             nbformat.read(path, as_version=4)
         except Exception as err:  # noqa: BLE001 - whatever is wrong with the file, say it, go on
             notes.append(f"{path.name} is not a readable notebook ({type(err).__name__}); graded 0")
-            with Gradebook(db, "gdlessons") as gb, contextlib.suppress(MissingEntry):
+            with api.gradebook as gb, contextlib.suppress(MissingEntry):
                 gb.remove_submission(assignment, student.name)  # an earlier grade stands no more
             for folder in ("autograded", "feedback"):
                 shutil.rmtree(out / folder / student.name / assignment, ignore_errors=True)
@@ -201,57 +188,19 @@ def grade_student(api: NbGraderAPI, out: Path, student: Path) -> tuple[str, list
         if not done["success"]:
             notes.append(f"{path.name}: nbgrader autograde failed: {done['log'].strip()[-300:]}")
             continue
-        graded = out / "autograded" / student.name / assignment / f"{notebook}.ipynb"
-        found = nbformat.read(graded, as_version=4).metadata.get("gdlessons_grader", {})
-        flags += [f"{path.name}: {line}" for line in found.get("flags", [])]
-        with Gradebook(db, "gdlessons") as gb:
-            gb.find_submission_notebook(notebook, assignment, student.name).flagged = bool(
-                found.get("flags")
-            )
+        graded = flags(out / "autograded" / student.name / assignment / f"{notebook}.ipynb")
+        found += [f"{path.name}: {line}" for line in graded]
+        with api.gradebook as gb:
+            gb.find_submission_notebook(notebook, assignment, student.name).flagged = bool(graded)
             gb.db.commit()
         api.generate_feedback(assignment, student.name)  # feedback/STUDENT/ASSIGNMENT/*.html
-    with Gradebook(db, "gdlessons") as gb:
-        auto = written = 0
-        for sub in gb.find_student(student.name).submissions:
-            grades = [g for nb in sub.notebooks for g in nb.grades]
-            auto += sum(g.score for g in grades if g.cell.cell_type == "code")
-            written += sum(g.needs_manual_grade for g in grades)
+    with api.gradebook as gb:
+        subs = gb.find_student(student.name).submissions
+        grades = [g for sub in subs for nb in sub.notebooks for g in nb.grades]
+        auto = sum(g.score for g in grades if g.cell.cell_type == "code")
+        written = sum(g.needs_manual_grade for g in grades)
     line = f"{student.name}: {auto:g} points by the checks, {written} written answers to read"
-    line += " FLAGGED" if flags else ""
-    return line, notes + [f"flag: {f}" for f in flags], bool(flags)
-
-
-def _children(out: Path, students: list[Path], jobs: int) -> Iterator[dict]:
-    """Grade the students in ``jobs`` processes (nbgrader's apps are one per process), each
-    student's result as soon as it is there."""
-    groups = [students[k::jobs] for k in range(jobs) if students[k::jobs]]
-    results: queue.Queue[dict | None] = queue.Queue()
-
-    def run(group: list[Path]) -> None:
-        command = [sys.executable, "-m", "tools.grade", "--out", str(out), "--students"]
-        with subprocess.Popen(
-            [*command, *map(str, group)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as child:
-            left = {p.name for p in group}
-            for line in child.stdout:
-                result = json.loads(line)
-                left.discard(result["student"])
-                results.put(result)
-            why = (child.stderr.read().strip() or "no output").splitlines()[-1]
-        for name in sorted(left):  # the child died before it got to them
-            results.put(
-                {"student": name, "line": f"{name}: not graded", "notes": [why], "flagged": False}
-            )
-        results.put(None)
-
-    for group in groups:
-        threading.Thread(target=run, args=(group,), daemon=True).start()
-    for _ in groups:  # each child's results end with a None
-        yield from iter(results.get, None)
+    return line + (" FLAGGED" if found else ""), notes + [f"flag: {f}" for f in found], bool(found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,20 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="students graded at a time"
     )
-    parser.add_argument("--students", type=Path, nargs="+", help=argparse.SUPPRESS)  # a child
     args = parser.parse_args(argv)
-    # nbgrader's gradebook runs `alembic`, and kernels start from this Python: its bin/ first.
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own, harmless
-    out = args.out.resolve()
-    if args.students:
-        config = PyFileConfigLoader("nbgrader_config.py", str(out)).load_config()
-        api = NbGraderAPI(CourseDirectory(config=config), config=config)
-        for student in args.students:
-            line, notes, flagged = grade_student(api, out, student)
-            result = {"student": student.name, "line": line, "notes": notes, "flagged": flagged}
-            print(json.dumps(result), flush=True)
-        return 0
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     if args.timeout < 1 or args.memory < 256:
@@ -288,16 +224,26 @@ def main(argv: list[str] | None = None) -> int:
         )
     from tools.grade_sandbox import sandbox_prefix
 
+    # nbgrader's gradebook runs `alembic`, and kernels start from this Python: its bin/ first.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    out = args.out.resolve()
     hidden = [SOLUTIONS, out, args.submissions.resolve()]
     api = course(out, args, hidden)
     print(f"grading {args.submissions} with sandbox isolation: {sandbox_prefix(tuple(hidden))[1]}")
     students = sorted(p for p in args.submissions.iterdir() if p.is_dir())
     problems = flagged = 0
-    for done in _children(out, students, args.jobs):  # a child mostly waits on its kernels
-        print(done["line"] + "".join(f"\n  {note}" for note in done["notes"]), flush=True)
-        problems += any(not note.startswith("flag: ") for note in done["notes"])
-        flagged += done["flagged"]
-    with Gradebook(api.coursedir.db_url, "gdlessons") as gb:
+    # nbgrader's apps are not thread-safe: a process per student at a time, each mostly waiting
+    with ProcessPoolExecutor(args.jobs) as pool:
+        todo = {pool.submit(grade_student, out, student): student for student in students}
+        for done in as_completed(todo):
+            try:
+                line, notes, flag = done.result()
+            except Exception as err:  # noqa: BLE001 - a worker died (memory?): say so, go on
+                line, notes, flag = f"{todo[done].name}: not graded", [repr(err)], False
+            print(line + "".join(f"\n  {note}" for note in notes), flush=True)
+            problems += any(not note.startswith("flag: ") for note in notes)
+            flagged += flag
+    with api.gradebook as gb:
         ExerciseCsv(config=api.config, to=str(out / "grades.csv")).export(gb)
     print(
         f"{len(students)} students graded ({problems} with notes, {flagged} flagged); "

@@ -1,30 +1,17 @@
 """nbgrader's Execute preprocessor in a sandbox, with the grader deciding what each check earned.
 
-``nbgrader autograde`` runs the preprocessor named in the course's ``nbgrader_config.py``;
-``SandboxedExecute`` takes the place of nbgrader's ``Execute`` there, and wraps it, not forks it:
-
-- a copy of the notebook runs in a fresh kernel, in a temporary folder that holds only it and the
-  lessons (the exercises of lesson 02 read the lesson's engine), executed by nbgrader's own
-  ``Execute`` in a child process inside the sandbox: limits of ``notebook_timeout`` seconds for
-  the notebook (each cell at most ``timeout``, so an endless loop costs one exercise, not the
-  run) and ``memory_mib`` MiB of address space; no network and no view of ``hidden`` (the
-  solutions, the course with its gradebook, the submissions): a network and mount namespace, as
-  root or in a user namespace, then an unprivileged user when the grader is root; where Linux
-  allows none of it, the course's log says the isolation is weaker;
-- each check cell (nbgrader's autograded test cell, ``check.ex01_1(my_gradient)``, its source
-  restored by nbgrader's OverwriteCells) runs through ``grade_tamper.graded_cell``, which reports
-  the verdict's status on a line marked with a secret the submission never sees; a check passed
-  keeps its output and earns the cell's points as nbgrader records them (``check.POINTS``, from
-  the gradebook), anything else gets an error output and 0; what the kernel says about points,
-  any value it displays, a printed "✓ ..." line: all ignored;
-- what ``grade_tamper`` finds (in the code, or the checks changed at run time) goes into a
-  markdown cell at the top of the graded notebook, which the feedback page shows, and into the
-  notebook's metadata ``gdlessons_grader`` (``flags``, ``verdicts``) for `make grade`'s report.
+``SandboxedExecute`` wraps nbgrader's ``Execute`` (the course's config puts it in its place): a copy
+of the notebook runs in a temporary folder with only the lessons beside it, in a child process
+(``__main__`` below) inside ``sandbox_prefix``: no network, no view of ``hidden``, user nobody
+where the grader is root (`make grade` says what Linux allowed), ``notebook_timeout`` s per
+notebook and ``timeout`` per cell (an endless loop costs one exercise), ``memory_mib`` MiB. Each
+check cell runs as ``grade_tamper.graded_cell``: a pass earns the cell's points from nbgrader's
+gradebook, anything else an error output and 0. The flags go into a markdown cell at the top
+(the feedback page shows it) and into the metadata ``gdlessons_grader`` (``flags``, ``verdicts``).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import functools
 import os
@@ -36,15 +23,16 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
 from traitlets import Integer, List, Unicode
 
 __all__ = ["SandboxedExecute", "sandbox_prefix"]
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 FLAG_TITLE = "**Flagged for the instructor:** this submission touches the checks."
+LOST = "the cell timed out, crashed the kernel or ran out of memory"
 
 
 class SandboxedExecute(Execute):
@@ -61,20 +49,14 @@ class SandboxedExecute(Execute):
 
         modules = sorted(m for m in sys.modules if m.split(".")[0] == "gdlessons")
         own, nonce = digests(modules), secrets.token_hex(16)
-        run, checks = copy.deepcopy(nb), {}
-        for index, cell in enumerate(run.cells):
-            call = CHECK_CALL.fullmatch(cell.source.strip()) if is_grade(cell) else None
-            if call and cell.cell_type == "code":
-                checks[index] = call[1]
-        for index, name in checks.items():
-            last = index == max(checks)
-            run.cells[index].source = graded_cell(
-                nonce, name, run.cells[index].source, modules, last
-            )
+        code = [c.source if c.cell_type == "code" else "" for c in nb.cells]
+        calls = [CHECK_CALL.fullmatch(s.strip()) for s in code]
+        checks = {i: m[1] for i, m in enumerate(calls) if m and is_grade(nb.cells[i])}
+        run = copy.deepcopy(nb)
+        for i, name in checks.items():
+            run.cells[i].source = graded_cell(nonce, name, code[i], modules, i == max(checks))
         executed, late = self.run_sandboxed(run)
-        flags = scan(
-            [c.source if c.cell_type == "code" and not is_grade(c) else "" for c in nb.cells]
-        )
+        flags = scan([s if not is_grade(c) else "" for s, c in zip(code, nb.cells)])
         verdicts, touched = {}, {}  # what differs -> the check where it was seen first
         for index, (cell, done) in enumerate(zip(nb.cells, executed.cells, strict=True)):
             if cell.cell_type != "code":
@@ -85,57 +67,49 @@ class SandboxedExecute(Execute):
                 continue
             report, outputs = {}, []
             for output in cell.outputs:
-                if output.output_type == "stream":  # stderr too: only the verdict decides
+                if output.output_type == "stream":  # stderr too: only the report decides
                     found, text = read_report(output.text, nonce)
                     report = found or report
                     if text:
-                        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+                        outputs.append(new_output("stream", name="stdout", text=text))
                 elif output.output_type == "error":
                     outputs.append(output)  # what stopped the check, for the feedback page
-            name, errors = checks[index], any(o.output_type == "error" for o in outputs)
-            status = "fail" if errors else report.get("status", "fail")
-            verdicts[name] = status
-            for what in changed(report, own) if report else []:
+            name = checks[index]
+            errors = any(o.output_type == "error" for o in outputs)
+            verdicts[name] = status = "fail" if errors else report.get("status", "fail")
+            for what in changed(report, own):
                 touched.setdefault(what, name)
             if status != "pass":  # an error output: nbgrader's SaveAutoGrades records 0
+                why = report.get("note") or ("" if report else f"no result ({late}{LOST})")
                 said = {"todo": "not answered yet", "fail": "not passed"}[status]
-                why = report.get("note") or (
-                    ""
-                    if report
-                    else f"no result ({late}the cell "
-                    "timed out, crashed the kernel or ran out of memory)"
-                )
                 evalue = f"{name}: {said}" + (f"; {why}" if why else "")
-                error = nbformat.v4.new_output(
-                    "error", ename="NotPassed", evalue=evalue, traceback=[evalue]
+                outputs.append(
+                    new_output("error", ename="NotPassed", evalue=evalue, traceback=[evalue])
                 )
-                outputs.append(error)
             cell.outputs = outputs
         if touched:
-            first = next(iter(touched.values()))
+            what, first = list(touched), next(iter(touched.values()))
+            listed = ", ".join(what[:5]) + (f" and {len(what) - 5} more" if len(what) > 5 else "")
             flags.append(
-                f"the checks differ from the grader's own at run time (first at {first}): "
-                + _first(list(touched), 5)
+                f"the checks differ from the grader's own at run time (first at {first}): {listed}"
             )
         nb.metadata["gdlessons_grader"] = {"flags": flags, "verdicts": verdicts}
         if flags:
             lines = "\n".join(f"- {line}" for line in flags)
-            nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"{FLAG_TITLE}\n\n{lines}"))
+            nb.cells.insert(0, new_markdown_cell(f"{FLAG_TITLE}\n\n{lines}"))
         return nb, resources
 
     def run_sandboxed(self, nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
         """``nb`` executed in a sandbox (as far as it got), and a note if it ran out of time."""
         prefix, _ = sandbox_prefix(tuple(Path(p) for p in self.hidden))
         with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-            work = Path(tmp)
             for lesson in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):  # lesson 02's exercises read it
-                shutil.copy(lesson, work / lesson.name)
-            (work / "exercises").mkdir()
-            target = work / "exercises" / "submission.ipynb"
+                shutil.copy(lesson, tmp)
+            target = Path(tmp, "exercises", "submission.ipynb")
+            target.parent.mkdir()
             nbformat.write(nb, target)
-            for folder in (work, work / "exercises"):
-                folder.chmod(0o777)  # the unprivileged user writes here, and only here
-            target.chmod(0o666)
+            for path, mode in ((tmp, 0o777), (target.parent, 0o777), (target, 0o666)):
+                os.chmod(path, mode)  # the unprivileged user writes here, and only here
             env = dict(
                 os.environ,
                 HOME=tmp,
@@ -144,11 +118,15 @@ class SandboxedExecute(Execute):
                 JUPYTER_RUNTIME_DIR=f"{tmp}/.runtime",
                 PYTHONDONTWRITEBYTECODE="1",
             )
-            limits = ["--timeout", str(self.timeout), "--memory", str(self.memory_mib)]
+            limits = [str(self.timeout), str(self.memory_mib)]
             child = [*prefix, sys.executable, str(Path(__file__).resolve()), str(target), *limits]
-            log = open(work / "grader.log", "w")  # noqa: SIM115 - closed with the folder
             proc = subprocess.Popen(
-                child, cwd=tmp, env=env, start_new_session=True, stdout=log, stderr=log
+                child,
+                cwd=tmp,
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 proc.wait(timeout=self.notebook_timeout + 30)  # the notebook plus a kernel start
@@ -157,22 +135,35 @@ class SandboxedExecute(Execute):
                 os.killpg(proc.pid, 9)
                 proc.wait()
                 late = f"the notebook ran out of its {self.notebook_timeout} s; "
-            log.close()
             return nbformat.read(target, as_version=4), late
 
 
-def _first(items: list[str], count: int) -> str:
-    more = len(items) - count
-    return ", ".join(items[:count]) + (f" and {more} more" if more > 0 else "")
+@functools.cache
+def sandbox_prefix(hidden: tuple[Path, ...]) -> tuple[list[str], str]:
+    """The command prefix that isolates a child, and how strong the isolation is."""
+
+    def works(command: list[str]) -> bool:
+        return subprocess.run(command, capture_output=True).returncode == 0
+
+    mounts = " && ".join(f"mount -t tmpfs none {p}" for p in hidden if p.exists()) or "true"
+    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    unshare, as_is = ["unshare", "--mount", "--net"], ["sh", "-c", f'{mounts} && exec "$@"', "sh"]
+    if os.geteuid() == 0 and works([*unshare, "true"]):
+        runs = "import os, sys; sys.exit(not os.access(os.path.realpath(sys.executable), os.X_OK))"
+        if works([*drop, sys.executable, "-c", runs]):  # can nobody start our Python?
+            return [*unshare, "sh", "-c", f'{mounts} && exec {" ".join(drop)} "$@"', "sh"], "full"
+        return [*unshare, *as_is], "namespaces (as root)"  # a checkout private to root: stay root
+    if works(["unshare", "--user", "--map-root-user", *unshare[1:], "true"]):
+        return ["unshare", "--user", "--map-root-user", *unshare[1:], *as_is], "user namespace"
+    return [], "none: no network or mount namespace here, submissions could reach both"
 
 
-def run_one(path: Path, cell_timeout: int, memory_mib: int) -> int:
-    """Inside the sandbox: limit memory, execute ``path`` in place with nbgrader's Execute."""
+if __name__ == "__main__":  # the child, inside the sandbox: NOTEBOOK CELL_TIMEOUT MEMORY_MIB
     import resource
 
     from jupyter_client.manager import AsyncKernelManager
 
-    limit = memory_mib * 2**20
+    path, limit = Path(sys.argv[1]), int(sys.argv[3]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     nb = nbformat.read(path, as_version=4)
     # IPC sockets, not TCP: a kernel works with no network; an absolute path, since the kernel
@@ -181,40 +172,8 @@ def run_one(path: Path, cell_timeout: int, memory_mib: int) -> int:
         kernel_name="python3", transport="ipc", ip=str(path.parent.parent / "kernel-ipc")
     )
     try:
-        Execute(timeout=cell_timeout).preprocess(
+        Execute(timeout=int(sys.argv[2])).preprocess(
             nb, {"metadata": {"path": str(path.parent)}}, km=km
         )
     finally:
         nbformat.write(nb, path)
-    return 0
-
-
-@functools.cache
-def sandbox_prefix(hidden: tuple[Path, ...]) -> tuple[list[str], str]:
-    """The command prefix that isolates a child, and how strong the isolation is."""
-    mounts = " && ".join(f"mount -t tmpfs none {p}" for p in hidden if p.exists()) or "true"
-    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    if os.geteuid() == 0 and _works(["unshare", "--mount", "--net", "true"]):
-        runs = "import os, sys; sys.exit(not os.access(os.path.realpath(sys.executable), os.X_OK))"
-        if _works([*drop, sys.executable, "-c", runs]):  # can nobody start our Python?
-            script = f'{mounts} && exec {" ".join(drop)} "$@"'
-            return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "full"
-        script = f'{mounts} && exec "$@"'  # this checkout is private to root: stay root inside
-        return ["unshare", "--mount", "--net", "sh", "-c", script, "sh"], "namespaces (as root)"
-    if _works(["unshare", "--user", "--map-root-user", "--mount", "--net", "true"]):
-        userns = ["unshare", "--user", "--map-root-user", "--mount", "--net"]
-        return [*userns, "sh", "-c", f'{mounts} && exec "$@"', "sh"], "user namespace"
-    return [], "none: no network or mount namespace here, submissions could reach both"
-
-
-def _works(command: list[str]) -> bool:
-    return subprocess.run(command, capture_output=True).returncode == 0
-
-
-if __name__ == "__main__":  # the child, inside the sandbox
-    parser = argparse.ArgumentParser()
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("--timeout", type=int, required=True, help="seconds per cell")
-    parser.add_argument("--memory", type=int, required=True, help="MiB of address space")
-    args = parser.parse_args()
-    sys.exit(run_one(args.notebook, args.timeout, args.memory))

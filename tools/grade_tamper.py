@@ -1,20 +1,12 @@
 """What `make grade` looks for in a submission that touches the checks: static and at run time.
 
 A student's code runs in the kernel that runs the checks, so no in-kernel grader can rule out that
-it changes them (nbgrader and otter-grader say the same of their own autograders). The grader makes
-the attempt visible instead, and never takes points from the kernel:
-
-- ``scan(sources)`` reads the submission's code (the AST, never running it) for imports of the
-  checks' internals or of ``gdlessons.check`` under another name, assignments, ``setattr`` or
-  ``delattr`` on anything imported from ``gdlessons`` or on what the report is made with
-  (``builtins``, ``sys``, ``json``, ...), ``sys.modules``, ``importlib`` and strings naming a
-  ``gdlessons`` module;
-- ``graded_cell(nonce, name, call)`` is what the grader runs in place of a check cell: it digests
-  every ``gdlessons`` module the grader has loaded (each function's code, each class's methods, the
-  data: ``digests``), before and after calling the check through ``sys.modules``, and prints the
-  digests and the verdict's status on a line that starts with ``nonce``, a secret of the grader's;
-- ``changed(report, own)`` compares those digests with the ones the grader computes in its own
-  process, from a fresh import.
+it changes them (nbgrader and otter-grader say the same of theirs); the grader makes the attempt
+visible instead, and never takes points from the kernel. ``scan`` reads the code's AST for what
+reaches into ``gdlessons`` or into what the report is made with; ``graded_cell`` replaces a check
+cell: it digests every ``gdlessons`` module before and after calling the check, and prints the
+digests and the verdict's status on a line that starts with the grader's secret nonce; ``changed``
+compares them with the grader's own digests.
 
 >>> scan(["from gdlessons import check", "check.ex01_1 = print"])
 ['cell 2, line 1: assigns to check.ex01_1, which belongs to gdlessons']
@@ -25,116 +17,88 @@ the attempt visible instead, and never takes points from the kernel:
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import json
+from collections.abc import Iterator
 
 __all__ = ["changed", "digests", "graded_cell", "read_report", "scan"]
 
 _SANCTIONED = {"gdlessons": "gdlessons", "gdlessons.check": "check"}
+_LOW_LEVEL = {"importlib", "ctypes", "gc"}
 _REACHING = {"setattr", "delattr", "vars", "__import__", "globals", "exec", "eval"}
 # What the grader's report in the kernel is made with: replacing a part of them could forge it.
 _REPORTING = {"builtins", "__builtins__", "sys", "json", "io", "importlib", "hashlib"}
 _DUNDERS = {"__dict__", "__code__", "__globals__", "__closure__", "__defaults__", "__kwdefaults__"}
 
 
-class _Scanner(ast.NodeVisitor):
-    def __init__(self) -> None:
-        self.bound: set[str] = set()  # names that hold something of gdlessons
-        self.found: list[tuple[int, str]] = []
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
-    def say(self, node: ast.AST, what: str) -> None:
-        self.found.append((getattr(node, "lineno", 0), what))
 
-    def visit_Import(self, node: ast.Import) -> None:
+def _findings(node: ast.AST, bound: set[str]) -> Iterator[str]:
+    """What one node does to gdlessons; ``bound``: the names holding something of it."""
+    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _LOW_LEVEL:
+        yield f"imports from {node.module}"
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        prefix = f"{node.module or ''}." if isinstance(node, ast.ImportFrom) else ""
         for alias in node.names:
-            if alias.name.split(".")[0] != "gdlessons":
-                if alias.name in ("importlib", "ctypes", "gc"):
-                    self.say(node, f"imports {alias.name}")
+            full = prefix + alias.name
+            if not prefix and full in _LOW_LEVEL:
+                yield f"imports {full}"
+            if full.split(".")[0] != "gdlessons":
                 continue
-            if alias.name.startswith("gdlessons.check."):
-                self.say(node, f"imports the checks' internals ({alias.name})")
-            elif alias.asname and _SANCTIONED.get(alias.name) != alias.asname:
-                self.say(node, f"imports {alias.name} under another name ({alias.asname})")
-            self.bound.add(alias.asname or alias.name.split(".")[0])
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = node.module or ""
-        if module.split(".")[0] in ("importlib", "ctypes", "gc"):
-            self.say(node, f"imports from {module}")
-        if module.split(".")[0] != "gdlessons":
-            return
-        for alias in node.names:
-            full = f"{module}.{alias.name}"
-            if module.startswith("gdlessons.check"):
-                self.say(node, f"imports the checks' internals ({full})")
-            elif full == "gdlessons.check" and alias.asname not in (None, "check"):
-                self.say(node, f"imports gdlessons.check under another name ({alias.asname})")
-            self.bound.add(alias.asname or alias.name)
-
-    def root(self, node: ast.AST) -> str | None:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        return node.id if isinstance(node, ast.Name) else None
-
-    def target(self, node: ast.AST, verb: str) -> None:
-        if isinstance(node, (ast.Tuple, ast.List)):
-            for item in node.elts:
-                self.target(item, verb)
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and self.root(node) in self.bound:
-            self.say(node, f"{verb} {ast.unparse(node)}, which belongs to gdlessons")
-        elif isinstance(node, ast.Attribute) and self.root(node) in _REPORTING:
-            self.say(node, f"{verb} {ast.unparse(node)}, which the grader's report uses")
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self.target(target, "assigns to")
-        self.generic_visit(node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self.target(node.target, "assigns to")
-        self.generic_visit(node)
-
-    def visit_Delete(self, node: ast.Delete) -> None:
-        for target in node.targets:
-            self.target(target, "deletes")
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = node.func.id if isinstance(node.func, ast.Name) else None
-        first = node.args[0] if node.args else None
-        if name in _REACHING and first is not None and self.root(first) in self.bound:
-            self.say(node, f"calls {name} on {ast.unparse(first)}, which belongs to gdlessons")
-        elif (
-            name in ("setattr", "delattr") and first is not None and self.root(first) in _REPORTING
-        ):
-            self.say(node, f"calls {name} on {ast.unparse(first)}, which the grader's report uses")
-        self.generic_visit(node)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
+            if full.startswith("gdlessons.check."):
+                yield f"imports the checks' internals ({full})"
+            elif alias.asname and alias.asname != _SANCTIONED.get(full):
+                if not prefix or full in _SANCTIONED:  # `from gdlessons import plots as p`: fine
+                    yield f"imports {full} under another name ({alias.asname})"
+            bound.add(alias.asname or (alias.name if prefix else "gdlessons"))
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+        verb = "deletes" if isinstance(node, ast.Delete) else "assigns to"
+        targets = list(getattr(node, "targets", None) or [node.target])
+        while targets:
+            target = targets.pop(0)
+            if isinstance(target, (ast.Tuple, ast.List)):
+                targets += target.elts
+            elif isinstance(target, (ast.Attribute, ast.Subscript)) and _root(target) in bound:
+                yield f"{verb} {ast.unparse(target)}, which belongs to gdlessons"
+            elif isinstance(target, ast.Attribute) and _root(target) in _REPORTING:
+                yield f"{verb} {ast.unparse(target)}, which the grader's report uses"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+        name, first = node.func.id, ast.unparse(node.args[0])
+        if name in _REACHING and _root(node.args[0]) in bound:
+            yield f"calls {name} on {first}, which belongs to gdlessons"
+        elif name in ("setattr", "delattr") and _root(node.args[0]) in _REPORTING:
+            yield f"calls {name} on {first}, which the grader's report uses"
+    if isinstance(node, ast.Attribute):
         if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
-            self.say(node, "reaches into sys.modules")
-        elif node.attr in _DUNDERS and self.root(node) in self.bound:
-            self.say(node, f"reaches into {ast.unparse(node)}, which belongs to gdlessons")
-        self.generic_visit(node)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and node.value.split(".")[0] == "gdlessons":
-            self.say(node, f"names the module {node.value!r} in a string")
+            yield "reaches into sys.modules"
+        elif node.attr in _DUNDERS and _root(node) in bound:
+            yield f"reaches into {ast.unparse(node)}, which belongs to gdlessons"
+    if isinstance(node, ast.Constant) and str(node.value).split(".")[0] == "gdlessons":
+        yield f"names the module {node.value!r} in a string"
 
 
 def scan(sources: list[str]) -> list[str]:
     """What the code cells ``sources`` do to ``gdlessons``, one line each (empty: nothing)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    scanner, found = _Scanner(), []
+    bound, found = set(), []  # the names that hold something of gdlessons; what they do
     for number, source in enumerate(sources, 1):
         try:
             tree = ast.parse(TransformerManager().transform_cell(source))
         except (SyntaxError, ValueError):
             continue  # it does not run either: the kernel says so in that cell
-        scanner.found = []
-        scanner.visit(tree)
-        found += [f"cell {number}, line {line}: {what}" for line, what in scanner.found]
+        imports_first = sorted(
+            ast.walk(tree), key=lambda n: not isinstance(n, ast.Import | ast.ImportFrom)
+        )
+        said = [
+            (getattr(n, "lineno", 0), what) for n in imports_first for what in _findings(n, bound)
+        ]
+        found += [f"cell {number}, line {line}: {what}" for line, what in sorted(said)]
     return found
 
 
@@ -155,16 +119,10 @@ def _describe(value, depth=3):  # noqa: ANN001, ANN202 - sent to the kernel as s
         consts = [_describe(c, depth) for c in value.co_consts]
         return repr((value.co_code, value.co_names, value.co_varnames, consts))
     if isinstance(value, types.FunctionType):
-        cells = [
-            _describe(c.cell_contents, depth - 1) for c in value.__closure__ or () if depth > 0
-        ]
-        head = f"function {value.__module__}.{value.__qualname__} {value.__name__} "
-        return (
-            head
-            + _describe(value.__code__)
-            + repr(cells)
-            + _describe(value.__defaults__, depth - 1)
-        )
+        closure = value.__closure__ if depth > 0 else None  # depth ends a closure holding itself
+        cells = [_describe(c.cell_contents, depth - 1) for c in closure or ()]
+        code = _describe(value.__code__) + repr(cells) + _describe(value.__defaults__, depth - 1)
+        return f"function {value.__module__}.{value.__qualname__} {value.__name__} {code}"
     if isinstance(value, (classmethod, staticmethod)):
         return "method " + _describe(value.__func__, depth)
     if isinstance(value, property):
@@ -193,11 +151,8 @@ def digests(modules):  # noqa: ANN001, ANN201 - sent to the kernel as source
     out = {}
     for name in modules:
         module = sys.modules.get(name)
-        if module is None:
-            out[name] = "missing"
-            continue
-        out[name] = "module " + str(getattr(module, "__file__", None))
-        for key, value in vars(module).items():
+        out[name] = f"module {getattr(module, '__file__', None)}" if module else "missing"
+        for key, value in vars(module).items() if module else ():
             if not key.startswith("__") and not isinstance(value, type(sys)):  # not submodules
                 text = _describe(value).encode("utf-8", "backslashreplace")
                 out[f"{name}.{key}"] = hashlib.sha256(text).hexdigest()[:16]
@@ -205,8 +160,7 @@ def digests(modules):  # noqa: ANN001, ANN201 - sent to the kernel as source
 
 
 def _graded(nonce, name, modules, call, last):  # noqa: ANN001, ANN202 - sent as source
-    """Run one check through sys.modules after a digest (and one after it, for the last check);
-    report on the nonce's line."""
+    """Run one check through sys.modules between digests; report on the nonce's line."""
     import importlib
     import json as _json
 
@@ -247,21 +201,14 @@ def changed(report: dict, own: dict) -> list[str]:
     >>> changed({"before": {"m.f": "1"}, "after": {"m.f": "2", "m.g": "3"}}, {"m.f": "1"})
     ['m.f (during the check)', 'm.g (added)']
     """
-    out = []
-    for when, seen in (
-        ("", report.get("before", {})),
-        (" (during the check)", report.get("after", {})),
-    ):
-        for key in sorted(set(seen) | set(own)) if seen else []:  # empty: not measured
+    out = {}
+    for when, seen in (("", report.get("before")), (" (during the check)", report.get("after"))):
+        for key in sorted(set(seen) | set(own)) if seen else []:  # none: not measured
             if key not in own:
-                what = f"{key} (added)"
+                out.setdefault(key, f"{key} (added)")
             elif seen.get(key) != own[key]:
-                what = f"{key}{when}" if key in seen else f"{key} (removed)"
-            else:
-                continue
-            if not any(line.startswith(key) for line in out):
-                out.append(what)
-    return out
+                out.setdefault(key, f"{key}{when}" if key in seen else f"{key} (removed)")
+    return list(out.values())
 
 
 def read_report(text: str, nonce: str) -> tuple[dict, str]:
@@ -275,9 +222,7 @@ def read_report(text: str, nonce: str) -> tuple[dict, str]:
         if not line.startswith(nonce):
             kept.append(line)
             continue
-        try:
+        with contextlib.suppress(ValueError):
             found = json.loads(line[len(nonce) :])
-        except ValueError:
-            found = None
-        report = found if isinstance(found, dict) else report
+            report = found if isinstance(found, dict) else report
     return report, "".join(kept)
