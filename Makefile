@@ -99,6 +99,8 @@ formgrader: setup-dev  ## nbgrader's formgrader on build/grades/ (after make gra
 refresh: SOLUTION = $(wildcard notebooks/solutions/$(LESSON)_*_solutions.ipynb)
 refresh: setup-dev  ## re-execute a lesson, re-tag its slides, regenerate its exercises: make refresh LESSON=05
 	@test -n "$(LESSON)" || { echo "usage: make refresh LESSON=05  (the lesson's number)" >&2; exit 2; }
+	@test -n "$(wildcard notebooks/$(LESSON)_*.ipynb)" || { echo "no lesson notebooks/$(LESSON)_*.ipynb: \
+	LESSON is a lesson's two-digit number, e.g. LESSON=05" >&2; exit 2; }
 	$(PY) -m tools.make_engine
 	$(PY) -m tools.run_lessons --in-place --timeout 300 $(wildcard notebooks/$(LESSON)_*.ipynb)
 	$(PY) -m tools.tag_slides $(wildcard notebooks/$(LESSON)_*.ipynb)
