@@ -1,15 +1,10 @@
 """Exercise checks declared, not hand-written: ``exercise(...)`` turns a declaration into a check.
 
-In the spirit of Kaggle learntools' ``Problem`` classes, an exercise declares its ``task`` (the
-answer's signature, ``my_train(X, y, lr, num_epochs) -> (w, b): …``, whose inputs are read from
-each case), its ``cases`` (hidden data from fixed seeds, never only the lesson's toy data), the
-``reference`` (the package's own math, or torch), ``rules`` on what the answer returns (a test,
-the message if it holds), ``read`` (that result as numbers), and the classic ``mistakes`` with
-their hints: ``Gives`` (the result a mistake gives), ``Shows`` (a test of the answer), ``Factor``
-(off by the sign, n, 1/n, half, double). The first mistake the answer shows explains it, else
-``otherwise``. ``steps=True`` compares every epoch: the answer is called with ``num_epochs`` = 1,
-2, … and compared with the rows of the reference run's ``History``. Messages are templates over
-the case (``{n}``; ``{got}``, ``{want}``) or functions ``(value, case) -> str``.
+A ``Problem`` declares the answer's signature (``task``: its inputs are read from each hidden
+``Case``), the ``reference``, how the result is read, and the classic ``mistakes`` with their
+hints (``Gives``, ``Shows``, ``Factor``); the first mistake the answer shows explains it, else
+``otherwise``. Messages are templates over the case (``{n}``, ``{got}``, ``{want}``) or functions
+``(value, case) -> str``.
 
 >>> twice = Problem("9.1", 1, "my_double(x) -> 2 x: doubles", cases=[Case(x=1.5), Case(x=-2.0)],
 ...     reference=lambda c: 2 * c.x, read=read_number("Your 2 x"), passed="it doubles.",
@@ -132,12 +127,28 @@ class Shows:
         return problem.failure(got, case, self.hint) if shown else None
 
 
+RATIO_WORDS = {
+    "sign": "right size, wrong sign.",
+    "n": "{n} times too large, and {n} is the number of samples.",
+    "1/n": "{n} times too small, and {n} is the number of samples.",
+    "half": "exactly half the right value.",
+    "double": "exactly twice the right value.",
+}
+RATIO_HINTS = {
+    "sign": "the residual is y_hat - y (prediction minus target); y - y_hat flips the sign.",
+    "n": "you summed over the samples where the formula takes the mean (np.dot already sums, so "
+    "a .mean() after it does nothing). Divide the sum by n, or use np.mean(...).",
+    "1/n": "you divided by n twice: a mean of something that is already a mean.",
+    "half": "the chain rule gives a factor 2: d/dw (w x - y)^2 = 2 (w x - y) x.",
+    "double": "there is one factor 2 too many.",
+}
+
+
 @dataclass(frozen=True)
 class Factor:
-    """Part ``part`` of the answer off by a classic factor: the sign, n, 1/n, half, double.
-
-    ``count``: the case's field a mistake multiplies by (``n``, or ``world_size``); ``hints``
-    replace the defaults of ``core.RATIO_HINTS`` ("other": when no factor fits).
+    """Part ``part`` of the answer off by a classic factor: the sign, n, 1/n, half, double (or the
+    sign with n, half or double). ``count``: the case's field that n is (``n``, or
+    ``world_size``); ``hints`` replace those of ``RATIO_HINTS`` ("other": when no factor fits).
     """
 
     what: str
@@ -146,12 +157,30 @@ class Factor:
     count: str = "n"
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        words = {"n": "number of samples", "world_size": "number of workers"}[self.count]
         hints = {key: say(hint, got, case) for key, hint in self.hints.items()}
-        got, want = np.asarray(got)[self.part], np.asarray(case.want)[self.part]
-        return core.ratio_message(
-            got, want, case[self.count], self.what, hints, words, problem.rtol
+        got, want = (np.asarray(v, dtype=np.float64)[self.part] for v in (got, case.want))
+        if close(got, want, problem.rtol):
+            return None
+        n, symbol = case[self.count], "n" if self.count == "n" else "K"
+        head = (
+            f"{self.what} is {fmt(got)}, but the exact value on this hidden data ({symbol} = {n})"
         )
+        head += f" is {fmt(want)}"
+        ratio = 0.0  # got / want, where that is one number (arrays: the same for every entry)
+        if got.shape == want.shape and np.all(want != 0):
+            ratios = got / want
+            ratio = float(ratios.flat[0]) if np.allclose(ratios, ratios.flat[0], rtol=1e-3) else 0.0
+        count = {"n": "number of samples", "world_size": "number of workers"}[self.count]
+        factors = {"sign": -1.0, "n": n, "1/n": 1.0 / n, "half": 0.5, "double": 2.0, "-n": -n}
+        for key, factor in {**factors, "-half": -0.5, "-double": -2.0}.items():
+            if abs(ratio - factor) <= 1e-3 * abs(factor):
+                words = f"the sign is wrong and it is off by a factor {abs(factor):g}."
+                if key in RATIO_WORDS:
+                    words = RATIO_WORDS[key].format(n=n).replace("number of samples", count)
+                hint = hints.get(key, RATIO_HINTS.get(key, RATIO_HINTS["sign"]))
+                return f"{head}: {words}\n  Hint: {hint}"
+        other = hints.get("other", "compare your formula with the lesson, term by term.")
+        return f"{head}.\n  Hint: {other}"
 
 
 def _setting(got: Any, case: Case) -> str:
