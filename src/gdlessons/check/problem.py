@@ -194,10 +194,12 @@ def _setting(got: Any, case: Case) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One exercise, declared (see the module's docstring); ``verdict`` checks an answer.
+    """One exercise, declared; ``verdict`` checks an answer.
 
-    ``also``: classes the check needs besides the answer (lesson 02's ``Value``), stored in each
-    case by name; ``run`` replaces the call of the answer where it is used another way;
+    ``rules``: (a test of what the answer returns, the message if it holds); ``read``: that result
+    as numbers; ``steps``: compare every epoch (``num_epochs`` = 1, 2, …) with the rows of the
+    reference's ``History``; ``also``: classes the check needs besides the answer (lesson 02's
+    ``Value``), stored in each case by name; ``run`` replaces the call of the answer;
     ``as_tensors``: X and y reach the answer as torch tensors; ``errors``: a phrase of the
     answer's error message, and the hint it earns.
     """
@@ -266,10 +268,12 @@ class Problem:
         for case in self.cases:
             case = case.but(name=self.answer, fn=fn, inputs=self.inputs, label=label, **extra)
             want = self.reference(case)  # for steps a History, else the numbers (or a run's)
-            if not self.steps:
+            if self.steps:  # epoch by epoch: the History's rows 1, 2, …, then its final values
+                rows = [*map(np.append, want.w[1:], want.b[1:]), final(want)]
+                for k, row in enumerate(rows, start=1):
+                    self.compare(fn, case.but(num_epochs=k), row)
+            else:
                 self.compare(fn, case, final(want) if isinstance(want, History) else want)
-            for k, row in enumerate(_after_each_epoch(want) if self.steps else [], start=1):
-                self.compare(fn, case.but(num_epochs=k), row)
         return self.passed
 
     def compare(self, fn: Callable[..., Any], case: Case, want: Any) -> None:
@@ -314,11 +318,6 @@ def _copy(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_copy(v) for v in value)
     return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _after_each_epoch(h: History) -> list[np.ndarray]:
-    """``[*w, b]`` after each epoch of a run: its History rows 1, 2, …, then its final values."""
-    return [*(np.append(w, b) for w, b in zip(h.w[1:], h.b[1:])), final(h)]
 
 
 def exercise(number: str, points: int, task: str, **declared: Any) -> Callable[..., Verdict]:
