@@ -103,10 +103,7 @@ class Gives:
     hint: Message
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        try:
-            wrong = self.wrong(case)
-        except DivergenceError:  # that wrong run blows up, so it is not what the student got
-            return None
+        wrong = self.wrong(case)
         wrong = final(wrong) if isinstance(wrong, History) else wrong
         shown = wrong is not None and close(got, wrong, problem.mistake_rtol)
         return problem.failure(got, case, self.hint) if shown else None
@@ -120,11 +117,7 @@ class Shows:
     hint: Message
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        try:
-            shown = self.test(got, case)
-        except DivergenceError:  # a run the test compares with blew up: not this mistake
-            return None
-        return problem.failure(got, case, self.hint) if shown else None
+        return problem.failure(got, case, self.hint) if self.test(got, case) else None
 
 
 RATIO_WORDS = {
@@ -283,7 +276,10 @@ class Problem:
             return
         case = case.but(want=want)
         for mistake in (*case.get("mistakes", ()), *self.mistakes):
-            message = mistake.explain(got, case, self)
+            try:
+                message = mistake.explain(got, case, self)
+            except DivergenceError:  # the run a mistake compares with blows up: not this mistake
+                continue
             if message is not None:
                 raise Wrong(message)
         raise Wrong(self.failure(got, case, case.get("otherwise", self.otherwise)))
