@@ -32,14 +32,11 @@ NEAR = Shows(
     "almost: right to 5 digits but not to 1e-9. Keep the graph in Python floats (float64, as "
     "math.exp gives): no np.float32 anywhere.",
 )
-
-
 RUN_IT = "  Hint: run it yourself in the lesson's notebook to see the line that fails."
 
 
 def _build(c: Case) -> tuple[list[Any], Any, list[tuple[tuple, Any]]]:
-    """The case's graph with the student's function: its leaves, its output, that function's
-    calls."""
+    """The graph with the student's function: its leaves, its output, that function's calls."""
     made: list[tuple[tuple, Any]] = []
 
     def student(*args: Any) -> Any:
@@ -319,8 +316,8 @@ def _dJ_dy_hat(i: int) -> float:
 
 
 def _a_plus_b(same: bool) -> tuple[float, float, float]:
-    """(a.grad, c.data, a.data) after c = a + b and c's backward_step, with a = b = 3 (the same Value or
-    two), on the lesson's engine."""
+    """(a.grad, c.data, a.data) after c = a + b and c's backward_step, with a = b = 3 (the same
+    Value or two), on the lesson's engine."""
     from gdlessons.engine import Value
 
     a = Value(3.0)

@@ -154,11 +154,9 @@ class Factor:
         got, want = (np.asarray(v, dtype=np.float64)[self.part] for v in (got, case.want))
         if close(got, want, problem.rtol):
             return None
-        n, symbol = case[self.count], "n" if self.count == "n" else "K"
-        head = (
-            f"{self.what} is {fmt(got)}, but the exact value on this hidden data ({symbol} = {n})"
-        )
-        head += f" is {fmt(want)}"
+        n, letter = case[self.count], "n" if self.count == "n" else "K"
+        head = f"{self.what} is {fmt(got)}, but the exact value on this hidden data "
+        head += f"({letter} = {n}) is {fmt(want)}"
         ratio = 0.0  # got / want, where that is one number (arrays: the same for every entry)
         if got.shape == want.shape and np.all(want != 0):
             ratios = got / want
