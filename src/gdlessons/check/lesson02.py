@@ -20,9 +20,9 @@ import numpy as np
 
 from gdlessons.check.core import Wrong, call, close, number, read_pair
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
+from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case, mse_reference
 from gdlessons.data import toy_data
-from gdlessons.numpy_gd import forward, mse_gradient
+from gdlessons.numpy_gd import forward
 
 __all__ = ["ex02_1", "ex02_2", "ex02_3", "ex02_4", "predict02_a", "predict02_b", "predict02_c"]
 
@@ -242,11 +242,6 @@ def _loss_case(n: int, w_true: float, b_true: float, w: float, b: float, seed: i
     return case.but(X=case.X.astype(np.float64).tolist(), y=case.y.astype(np.float64).tolist())
 
 
-def _gradient(c: Case) -> np.ndarray:
-    X, y = np.array(c.X), np.array(c.y)
-    return np.append(*mse_gradient(X, y, forward(X, c.w, c.b)))
-
-
 VALUES_HINTS = {
     "n": "the loss is the *mean* of the squared errors: multiply their sum by 1 / n "
     "(n = len(X)), then call backward().",
@@ -275,7 +270,7 @@ ex02_4 = exercise(
         )
     ],
     read=read_pair("(w.grad, b.grad)"),
-    reference=_gradient,
+    reference=mse_reference,
     mistakes=[
         Shows(
             lambda got, c: got[0] == 0.0 and got[1] == 0.0,

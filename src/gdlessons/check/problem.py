@@ -31,9 +31,10 @@ from gdlessons.check import core
 from gdlessons.check.core import NotAnswered, Verdict, Wrong, close, fmt, read_number, read_pair
 from gdlessons.data import make_linear_data
 from gdlessons.history import DivergenceError, History
+from gdlessons.numpy_gd import forward, mse_gradient
 
 __all__ = ["Case", "Factor", "Gives", "Problem", "Shows", "exercise", "final", "hidden_case"]
-__all__ += ["read_number", "read_pair"]  # the readers, from core
+__all__ += ["mse_reference", "read_number", "read_pair"]  # the readers, from core
 
 Message = str | Callable[[Any, "Case"], str]  # a template, or (value, case) -> text
 
@@ -65,6 +66,12 @@ def hidden_case(n: int, w_true: Any, b_true: float, seed: int, **settings: Any) 
     """
     X, y = make_linear_data(n, w=w_true, b=b_true, noise=0.5, seed=seed)
     return Case(n=n, seed=seed, X=X, y=y, d=1 if X.ndim == 1 else X.shape[1], **settings)
+
+
+def mse_reference(c: Case) -> np.ndarray:
+    """``[*dw, db]``: the exact MSE gradient on the case's data at its ``w`` and ``b``."""
+    X = np.asarray(c.X)
+    return np.append(*mse_gradient(X, np.asarray(c.y), forward(X, c.w, c.b)))
 
 
 def final(h: History) -> np.ndarray:
