@@ -34,7 +34,7 @@ from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, mse_gradient
 
 __all__ = ["Case", "Factor", "Gives", "Problem", "Shows", "exercise", "final", "hidden_case"]
-__all__ += ["mse_reference", "read_number", "read_pair"]  # the readers, from core
+__all__ += ["mse_reference", "read_number", "read_pair"]  # read_*: the readers, from core
 
 Message = str | Callable[[Any, "Case"], str]  # a template, or (value, case) -> text
 
