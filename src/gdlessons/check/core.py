@@ -1,29 +1,25 @@
-"""What every check shares: outcomes, safe calls to student code, numbers, classic factors.
+"""What every check shares: outcomes, safe calls to student code, answers read as numbers.
 
-Student code runs only through ``call``: ``NotImplementedError`` means "not answered yet", another
-exception a kind message. A wrong answer raises ``Wrong`` (what is wrong, and a hint), an
-unanswered one ``NotAnswered``. No torch is imported here.
+Student code runs only through ``call``. A wrong answer raises ``Wrong`` (what is wrong, and a
+hint), an unanswered one ``NotAnswered``. No torch is imported here.
 
 >>> number([1.0, 2.0], "Your dw")
 Traceback (most recent call last):
 gdlessons.check.core.Wrong: Your dw should be one number, but is a list of 2 items.
->>> print(ratio_message(-2.0, 2.0, 7, "Your dw"))
-Your dw is -2, but the exact value on this hidden data (n = 7) is 2: right size, wrong sign.
-  Hint: the residual is y_hat - y (prediction minus target); y - y_hat flips the sign.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 __all__ = ["POINTS", "NotAnswered", "Verdict", "Wrong", "call", "close", "fmt", "function"]
-__all__ += ["number", "pair", "ratio_message", "read_number", "read_pair", "tensors", "vector"]
+__all__ += ["number", "pair", "read_number", "read_pair", "tensors", "vector"]
 
 # Points per check, {"ex01_1": 1, ...}: filled where each check is declared (problem.exercise).
 POINTS: dict[str, int] = {}
@@ -39,13 +35,10 @@ class Wrong(Exception):
 
 @dataclass(frozen=True, repr=False)
 class Verdict:
-    """What a check returns, for grading: truthy iff the answer passed.
+    """What a check returns, for grading: truthy iff the answer passed (``message``: its line).
 
-    ``message`` is the line the check printed; ``points`` is ``max_points`` for a pass, else 0.
-
-    >>> v = Verdict("1.3", "pass", "✓ Exercise 1.3: right! ...", 2, 2)
-    >>> v, bool(v), bool(Verdict("1.3", "todo", "… ...", 0, 2))
-    (<Verdict 1.3: pass, 2/2 points>, True, False)
+    >>> Verdict("1.3", "pass", "✓ Exercise 1.3: right! ...", 2, 2)
+    <Verdict 1.3: pass, 2/2 points>
     """
 
     exercise: str
@@ -65,9 +58,6 @@ class Verdict:
         """Show nothing: a cell ending with ``check.ex01_1(...)`` already printed its line."""
 
 
-# ---- Calling student code safely
-
-
 def function(answer: Any, name: str) -> Callable[..., Any]:
     """The student's function, or a kind message when something else was passed."""
     if answer is None:
@@ -80,8 +70,9 @@ def function(answer: Any, name: str) -> Callable[..., Any]:
     return answer
 
 
-def call(fn: Callable[..., Any], name: str, *args: Any) -> Any:
-    """Run student code: NotImplementedError means not answered, other errors become a message."""
+def call(fn: Callable[..., Any], name: str, *args: Any, hint: str = "") -> Any:
+    """Run student code: NotImplementedError means not answered, other errors become a message
+    (``hint`` in place of the one that shows the arguments)."""
     own = getattr(fn, "__name__", "")
     name = own if isinstance(own, str) and own.isidentifier() else name  # theirs, unless a lambda
     with warnings.catch_warnings():
@@ -92,45 +83,34 @@ def call(fn: Callable[..., Any], name: str, *args: Any) -> Any:
         except (Wrong, NotAnswered):  # from a check's own call inside this one: already worded
             raise
         except NotImplementedError as err:
-            raise NotAnswered(_not_answered(name, err)) from None
-        except Exception as err:  # noqa: BLE001 (the student's bug: named kindly)
-            raise Wrong(
-                f"{name} raised {type(err).__name__}: {err}\n"
-                f"  It was called with {describe(args)}. Call it yourself with the toy data to "
-                "see the line that fails."
+            tb = err.__traceback__
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            where = tb.tb_frame.f_code.co_name  # the function that still raises it
+            if where not in (name, "<lambda>") and where.startswith("my_"):
+                raise NotAnswered(
+                    f"{name} calls {where}, which still raises NotImplementedError: answer that "
+                    "exercise first."
+                ) from None
+            raise NotAnswered(
+                f"{name} still raises NotImplementedError: put your code in place of the lines "
+                "under # YOUR CODE HERE, run that cell, then this one."
             ) from None
+        except Exception as err:  # noqa: BLE001 (the student's bug: named kindly)
+            hint = hint or (
+                f"  It was called with ({', '.join(map(_shown, args))}). Call it yourself with "
+                "the toy data to see the line that fails."
+            )
+            raise Wrong(f"{name} raised {type(err).__name__}: {err}\n{hint}") from None
 
 
-def _not_answered(name: str, err: BaseException) -> str:
-    """Say which function still raises NotImplementedError: the one checked, or one it calls."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    where = tb.tb_frame.f_code.co_name if tb is not None else name
-    if where not in (name, "<lambda>") and where.startswith("my_"):
-        return (
-            f"{name} calls {where}, which still raises NotImplementedError: answer that "
-            "exercise first."
-        )
-    return (
-        f"{name} still raises NotImplementedError: put your code in place of the lines under "
-        "# YOUR CODE HERE, run that cell, then this one."
-    )
-
-
-def describe(args: Iterable[Any]) -> str:
-    """The arguments a student function was called with: shapes for arrays, reprs otherwise."""
-    parts = []
-    for arg in args:
-        shape, kind = getattr(arg, "shape", None), type(arg).__name__
-        try:
-            parts.append(repr(arg) if shape is None else f"{kind} of shape {tuple(shape)}")
-        except Exception:  # noqa: BLE001 (a student's class whose __repr__ fails)
-            parts.append(f"a {kind}")
-    return "(" + ", ".join(parts) + ")"
-
-
-# ---- Turning answers into numbers
+def _shown(arg: Any) -> str:
+    """An argument as ``call`` names it: its shape for an array, else its repr."""
+    shape, kind = getattr(arg, "shape", None), type(arg).__name__
+    try:
+        return repr(arg) if shape is None else f"{kind} of shape {tuple(shape)}"
+    except Exception:  # noqa: BLE001 (a student's class whose __repr__ fails)
+        return f"a {kind}"
 
 
 def number(value: Any, what: str, hint_if_array: str = "") -> float:
@@ -214,9 +194,6 @@ def tensors(*arrays: np.ndarray) -> tuple[Any, ...]:
     return tuple(torch.from_numpy(np.array(a)) for a in arrays)
 
 
-# ---- Comparing with the right answer, and the classic factors
-
-
 def close(got: Any, want: Any, rtol: float = 1e-4, atol: float = 0.0) -> bool:
     """Same shape and equal to ``rtol`` times the size of ``want`` (at least 1), plus ``atol``."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
@@ -233,67 +210,3 @@ def fmt(x: Any, digits: int = 4) -> str:
     if np.ndim(x) == 0:
         return f"{float(x):.{digits}g}"
     return "[" + ", ".join(fmt(v, digits) for v in np.asarray(x, dtype=np.float64)) + "]"
-
-
-def ratio_message(
-    got: Any,
-    want: Any,
-    n: int,
-    what: str,
-    hints: dict[str, str] | None = None,
-    count: str = "number of samples",
-    rtol: float = 1e-4,
-) -> str | None:
-    """None if ``got`` is ``want`` (to ``rtol``); else what is wrong, naming a classic factor.
-
-    The factors: the sign, ``n``, ``1/n``, half, double (and the sign with n, half or double).
-    ``n`` is the count that a classic mistake multiplies by (samples, or workers: ``count`` names
-    it). ``hints`` replace the default hint of a factor (keys as in ``RATIO_HINTS``, "-n",
-    "-half", "-double" and "other").
-    """
-    if close(got, want, rtol):
-        return None
-    hints = hints or {}
-    symbol = "n" if count == "number of samples" else "K"
-    head = f"{what} is {fmt(got)}, but the exact value on this hidden data ({symbol} = {n})"
-    head += f" is {fmt(want)}"
-    got, want = _common_ratio_form(got, want)
-    factors = {"sign": -1.0, "n": n, "1/n": 1.0 / n, "half": 0.5, "double": 2.0, "-n": -n}
-    for key, factor in {**factors, "-half": -0.5, "-double": -2.0}.items():
-        if want != 0 and got != 0 and abs(got / want - factor) <= 1e-3 * abs(factor):
-            if key in RATIO_WORDS:
-                words = RATIO_WORDS[key].format(n=n).replace("number of samples", count)
-            else:
-                words = f"the sign is wrong and it is off by a factor {abs(factor):g}."
-            hint = hints.get(key, RATIO_HINTS.get(key, RATIO_HINTS["sign"]))
-            return f"{head}: {words}\n  Hint: {hint}"
-    other = hints.get("other", "compare your formula with the lesson, term by term.")
-    return f"{head}.\n  Hint: {other}"
-
-
-def _common_ratio_form(got: Any, want: Any) -> tuple[float, float]:
-    """Arrays off by one common factor reduce to (factor, 1); anything else to (0, 0): no ratio."""
-    if np.ndim(want) == 0 and np.ndim(got) == 0:
-        return float(got), float(want)
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape or not np.all(want != 0):
-        return 0.0, 0.0
-    ratio = float((got / want).flat[0])
-    return (ratio, 1.0) if np.allclose(got / want, ratio, rtol=1e-3) else (0.0, 0.0)
-
-
-RATIO_WORDS = {
-    "sign": "right size, wrong sign.",
-    "n": "{n} times too large, and {n} is the number of samples.",
-    "1/n": "{n} times too small, and {n} is the number of samples.",
-    "half": "exactly half the right value.",
-    "double": "exactly twice the right value.",
-}
-RATIO_HINTS = {
-    "sign": "the residual is y_hat - y (prediction minus target); y - y_hat flips the sign.",
-    "n": "you summed over the samples where the formula takes the mean (np.dot already sums, so "
-    "a .mean() after it does nothing). Divide the sum by n, or use np.mean(...).",
-    "1/n": "you divided by n twice: a mean of something that is already a mean.",
-    "half": "the chain rule gives a factor 2: d/dw (w x - y)^2 = 2 (w x - y) x.",
-    "double": "there is one factor 2 too many.",
-}

@@ -14,7 +14,7 @@ import numpy as np
 
 from gdlessons.check.core import Wrong, close, number, pair, read_number, read_pair
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
+from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case, mse_reference
 from gdlessons.data import toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient
@@ -28,11 +28,6 @@ def _at(case: Case, w: Any, b: float = 0.0) -> Case:
     return case.but(w=w, b=b, y_hat=forward(case.X, w, b))
 
 
-def _gradient(c: Case) -> np.ndarray:
-    """``[*dw, db]``: the exact MSE gradient at the case's ``y_hat``."""
-    return np.append(*mse_gradient(c.X, c.y, c.y_hat))
-
-
 ex01_1 = exercise(
     "1.1",
     1,
@@ -43,7 +38,7 @@ ex01_1 = exercise(
         "Return one number: the mean over the samples of 2 x (y_hat - y). Only dw, no db: this "
         "model has no bias.",
     ),
-    reference=lambda c: _gradient(c)[0],
+    reference=lambda c: mse_reference(c)[0],
     mistakes=[Factor("Your dw")],
     rtol=1e-4,
     passed="my_gradient matches the exact gradient on two hidden data sets (n = 7 and n = 50).",
@@ -63,7 +58,7 @@ ex01_2 = exercise(
             "db is one number: the mean over the samples of 2 (y_hat - y).",
         )
     ),
-    reference=_gradient,
+    reference=mse_reference,
     mistakes=[
         Gives(
             lambda c: c.want[::-1],
@@ -211,7 +206,7 @@ ex01_5 = exercise(
     "my_gradient_nd(X, y, y_hat) -> (dw, db): for X of shape (n, d), dw has shape (d,)",
     cases=[_nd_case(40, [2.0, -3.4, 0.5], 4.2, 151), _nd_case(9, [1.0, 0.5, -2.0, 3.0], -1, 152)],
     read=_read_nd,
-    reference=_gradient,
+    reference=mse_reference,
     mistakes=[
         Factor(
             "Your dw",

@@ -1,11 +1,8 @@
 """Checks of lesson 02: autograd by hand, with the lesson's scalar ``Value`` class.
 
-The student passes their function and the lesson's ``Value`` class. A check builds hidden graphs
-with that class (leaves ``Value(x)``, its ``+ - *``, the student's function), calls ``backward()``
-and compares ``.data``, then the leaves' ``.grad``, with torch in float64, to 1e-9. Each graph
-shows classic slips by the gradient they give: a ``backward_step`` that assigns (a node used
-twice), forgets ``out.grad``, has a wrong local derivative; inputs not recorded. A graph is
-written once, as the text its messages quote; the checks hold no engine.
+A check builds hidden graphs with the student's function and ``Value`` class, runs ``backward()``
+and compares ``.data`` and the leaves' ``.grad`` with torch in float64; each graph's classic slips
+are the gradients they give. A graph is written once, as the text its messages quote.
 
 >>> verdict = ex02_1(lambda a: a)
 ✗ Exercise 2.1: not yet. pass the lesson's Value class too: check.ex02_1(exp, Value).
@@ -21,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from gdlessons.check.core import NotAnswered, Wrong, call, close, number, read_pair
+from gdlessons.check.core import Wrong, call, close, number, read_pair
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
+from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case, mse_reference
 from gdlessons.data import toy_data
-from gdlessons.numpy_gd import forward, mse_gradient
+from gdlessons.numpy_gd import forward
 
 __all__ = ["ex02_1", "ex02_2", "ex02_3", "ex02_4", "predict02_a", "predict02_b", "predict02_c"]
 
@@ -35,30 +32,11 @@ NEAR = Shows(
     "almost: right to 5 digits but not to 1e-9. Keep the graph in Python floats (float64, as "
     "math.exp gives): no np.float32 anywhere.",
 )
-
-
-def _attempt(action: Callable[[], Any], what: str) -> Any:
-    """Run a step of building or back-propagating a graph; its errors become kind messages."""
-    try:
-        with np.errstate(all="ignore"):
-            return action()
-    except (Wrong, NotAnswered):
-        raise
-    except NotImplementedError:
-        raise NotAnswered(
-            f"{what} still raises NotImplementedError: put your code in place of the lines under "
-            "# YOUR CODE HERE, run that cell, then this one."
-        ) from None
-    except Exception as err:  # noqa: BLE001 (the student's engine: named kindly)
-        raise Wrong(
-            f"{what} raised {type(err).__name__}: {err}\n  Hint: run it yourself in the lesson's "
-            "notebook to see the line that fails."
-        ) from None
+RUN_IT = "  Hint: run it yourself in the lesson's notebook to see the line that fails."
 
 
 def _build(c: Case) -> tuple[list[Any], Any, list[tuple[tuple, Any]]]:
-    """The case's graph with the student's function: its leaves, its output, that function's
-    calls."""
+    """The graph with the student's function: its leaves, its output, that function's calls."""
     made: list[tuple[tuple, Any]] = []
 
     def student(*args: Any) -> Any:
@@ -73,15 +51,17 @@ def _build(c: Case) -> tuple[list[Any], Any, list[tuple[tuple, Any]]]:
         made.append((args, out))
         return out
 
-    leaves = {k: _attempt(lambda x=x: c.Value(x), f"Value({x})") for k, x in c.at.items()}
-    out = _attempt(lambda: eval(c.text, {c.op: student}, dict(leaves)), f"building {c.text}")
+    leaves = {k: call(lambda x=x: c.Value(x), f"Value({x})", hint=RUN_IT) for k, x in c.at.items()}
+    out = call(
+        lambda: eval(c.text, {c.op: student}, dict(leaves)), f"building {c.text}", hint=RUN_IT
+    )
     if not isinstance(out, c.Value):
         raise Wrong(f"{c.text} gave a {type(out).__name__}, not a Value.")
     return list(leaves.values()), out, made
 
 
 def _read(obj: Any, attr: str, what: str) -> float:
-    value = _attempt(lambda: getattr(obj, attr), f"reading {what}")
+    value = call(lambda: getattr(obj, attr), f"reading {what}", hint=RUN_IT)
     if value is None:
         raise Wrong(f"{what} is None; it should be a number (a Value's .{attr} is a float).")
     return number(value, what)
@@ -92,7 +72,7 @@ def _run(fn: Callable[..., Any], c: Case) -> Any:
     leaves, out, _ = _build(c)
     if c.part == "data":
         return _read(out, "data", f"({c.text}).data")
-    _attempt(lambda: out.backward(), f"backward() on {c.text}")
+    call(lambda: out.backward(), f"backward() on {c.text}", hint=RUN_IT)
     return np.array([_read(leaf, "grad", f"{k}.grad") for leaf, k in zip(leaves, c.at)])
 
 
@@ -122,12 +102,9 @@ def _forgets_inputs(got: Any, c: Case) -> bool:
 
 def _gradient_line(got: Any, c: Case) -> str:
     names = ", ".join(f"{k}.grad" for k in c.at)
-
-    def show(grads: Any) -> str:
-        values = ", ".join(f"{g:.10g}" for g in grads)
-        return f"{names} = {values}" if len(grads) == 1 else f"({names}) = ({values})"
-
-    return f"For {c.where}, your gradient is {show(got)}; torch gives {show(c.want)}."
+    show = [", ".join(f"{g:.10g}" for g in grads) for grads in (got, c.want)]
+    show = [f"{names} = {v}" if len(c.at) == 1 else f"({names}) = ({v})" for v in show]
+    return f"For {c.where}, your gradient is {show[0]}; torch gives {show[1]}."
 
 
 def _graphs(op: str, value_hint: str, grad_hint: str, *graphs: tuple) -> list[Case]:
@@ -135,25 +112,17 @@ def _graphs(op: str, value_hint: str, grad_hint: str, *graphs: tuple) -> list[Ca
     gradient mistakes[, the value mistakes]), a mistake as (what it gives, hint); None for what
     it gives: the function's output does not record its inputs.
     """
-    cases = []
+    cases, line = [], "{where} is {got} with your {name}; torch gives {want}."
     for text, at, grads, *values in graphs:
         where = f"{text} at " + ", ".join(f"{k} = {v:g}" for k, v in at.items())
         graph = Case(op=op, text=text, at=at, where=where)
-        mistakes = [Gives(lambda c, v=v: v, h) for v, h in (values or [()])[0]]
-        value = "{where} is {got} with your {name}; torch gives {want}."
-        cases.append(
-            graph.but(part="data", setting=value, otherwise=value_hint, mistakes=[*mistakes, NEAR])
-        )
-        mistakes = [
+        gives = [Gives(lambda c, v=v: v, h) for v, h in (values[0] if values else [])]
+        cases.append(graph.but(part="data", setting=line, otherwise=value_hint, mistakes=gives))
+        gives = [
             Shows(_forgets_inputs, h) if v is None else Gives(lambda c, v=v: v, h) for v, h in grads
         ]
         cases.append(
-            graph.but(
-                part="grads",
-                setting=_gradient_line,
-                otherwise=grad_hint,
-                mistakes=[*mistakes, NEAR],
-            )
+            graph.but(part="grads", setting=_gradient_line, otherwise=grad_hint, mistakes=gives)
         )
     return cases
 
@@ -174,7 +143,7 @@ def _hints(slope: str, call_text: str, record: str) -> dict[str, str]:
     }
 
 
-GRAPH = {"run": _run, "reference": _torch, "also": ("Value",), **EXACT}
+GRAPH = {"run": _run, "reference": _torch, "also": ("Value",), "mistakes": [NEAR], **EXACT}
 e = math.exp
 h = _hints("math.exp(a.data)", "exp(a)", "Value(math.exp(a.data), (a,), 'exp')")
 LOCAL = "the local derivative of exp is exp itself: a.grad += math.exp(a.data) * out.grad (that "
@@ -273,11 +242,6 @@ def _loss_case(n: int, w_true: float, b_true: float, w: float, b: float, seed: i
     return case.but(X=case.X.astype(np.float64).tolist(), y=case.y.astype(np.float64).tolist())
 
 
-def _gradient(c: Case) -> np.ndarray:
-    X, y = np.array(c.X), np.array(c.y)
-    return np.append(*mse_gradient(X, y, forward(X, c.w, c.b)))
-
-
 VALUES_HINTS = {
     "n": "the loss is the *mean* of the squared errors: multiply their sum by 1 / n "
     "(n = len(X)), then call backward().",
@@ -306,7 +270,7 @@ ex02_4 = exercise(
         )
     ],
     read=read_pair("(w.grad, b.grad)"),
-    reference=_gradient,
+    reference=mse_reference,
     mistakes=[
         Shows(
             lambda got, c: got[0] == 0.0 and got[1] == 0.0,
@@ -347,8 +311,8 @@ def _dJ_dy_hat(i: int) -> float:
 
 
 def _a_plus_b(same: bool) -> tuple[float, float, float]:
-    """(a.grad, c.data, a.data) after c = a + b and c's backward_step, with a = b = 3 (the same Value or
-    two), on the lesson's engine."""
+    """(a.grad, c.data, a.data) after c = a + b and c's backward_step, with a = b = 3 (the same
+    Value or two), on the lesson's engine."""
     from gdlessons.engine import Value
 
     a = Value(3.0)

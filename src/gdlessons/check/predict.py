@@ -1,19 +1,8 @@
 """Prediction checkpoints: the learner commits to an answer before the cell that shows it.
 
-A lesson asks a question, the learner writes a number (or a word) in place of ``None``, and a
-check says at once whether it was right, and if not which classic slip it looks like::
-
-    my_prediction = None  # where is w after one step at lr = 1/L, from w = 0?
-    check.predict01_a(my_prediction)
-
-The answer is computed by the package's own math when the check runs (never typed in), so it is
-true on every machine. A checkpoint prints one kind line and never stops Run All: an unanswered one
-says so and the lesson goes on; the next cell shows the result anyway. Nothing is graded.
-
-``prediction(...)`` declares one (next to the lesson's exercises, in ``lessonNN.py``): its label,
-the question, the answer (a function of nothing), why the answer is what it is, and the usual
-wrong answers (``Said``: a wrong value and what it shows). ``rtol``: how close a number must be
-(predictions are made by hand, so 2 % by default); ``choices``: the words a word answer is one of.
+``check.predict01_a(my_prediction)`` says at once whether a number (or a word) was right, and if
+not which usual slip (``Said``) it looks like; ``None`` means no prediction yet, and Run All goes
+on. The answer is computed by the package's own math when the check runs; nothing is graded.
 
 >>> halve = prediction("9a", "half of 3", lambda: 3 / 2, "3 / 2 = 1.5.",
 ...     mistakes=[Said(lambda: 3 * 2, "that doubles it; halving divides by 2.")])
@@ -52,7 +41,8 @@ class Said:
 
 @dataclass(frozen=True)
 class Prediction:
-    """One checkpoint, declared (see the module's docstring); calling it checks a prediction."""
+    """One checkpoint; calling it checks a prediction. ``rtol``: how close a number must be (made
+    by hand: 2 % by default); ``choices``: the words a word answer is one of."""
 
     label: str
     question: str
@@ -88,7 +78,7 @@ class Prediction:
             return f"✓ {head} right, {shown}. {self.why}"
         for mistake in self.mistakes:
             if self.same(said_value, mistake.value()):
-                return f"{wrong} {_cap(mistake.hint)}"
+                return f"{wrong} {mistake.hint[:1].upper()}{mistake.hint[1:]}"
         return f"{wrong} {self.why}"
 
     def read(self, said: Any) -> Any:
@@ -127,10 +117,6 @@ class Prediction:
 
 def _word(text: Any) -> str:
     return re.sub(r"[\s-]+", "_", str(text).strip().lower())
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def prediction(

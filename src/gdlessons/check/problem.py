@@ -1,15 +1,10 @@
 """Exercise checks declared, not hand-written: ``exercise(...)`` turns a declaration into a check.
 
-In the spirit of Kaggle learntools' ``Problem`` classes, an exercise declares its ``task`` (the
-answer's signature, ``my_train(X, y, lr, num_epochs) -> (w, b): …``, whose inputs are read from
-each case), its ``cases`` (hidden data from fixed seeds, never only the lesson's toy data), the
-``reference`` (the package's own math, or torch), ``rules`` on what the answer returns (a test,
-the message if it holds), ``read`` (that result as numbers), and the classic ``mistakes`` with
-their hints: ``Gives`` (the result a mistake gives), ``Shows`` (a test of the answer), ``Factor``
-(off by the sign, n, 1/n, half, double). The first mistake the answer shows explains it, else
-``otherwise``. ``steps=True`` compares every epoch: the answer is called with ``num_epochs`` = 1,
-2, … and compared with the rows of the reference run's ``History``. Messages are templates over
-the case (``{n}``; ``{got}``, ``{want}``) or functions ``(value, case) -> str``.
+A ``Problem`` declares the answer's signature (``task``: its inputs are read from each hidden
+``Case``), the ``reference``, how the result is read, and the classic ``mistakes`` with their
+hints (``Gives``, ``Shows``, ``Factor``); the first mistake the answer shows explains it, else
+``otherwise``. Messages are templates over the case (``{n}``, ``{got}``, ``{want}``) or functions
+``(value, case) -> str``.
 
 >>> twice = Problem("9.1", 1, "my_double(x) -> 2 x: doubles", cases=[Case(x=1.5), Case(x=-2.0)],
 ...     reference=lambda c: 2 * c.x, read=read_number("Your 2 x"), passed="it doubles.",
@@ -36,9 +31,10 @@ from gdlessons.check import core
 from gdlessons.check.core import NotAnswered, Verdict, Wrong, close, fmt, read_number, read_pair
 from gdlessons.data import make_linear_data
 from gdlessons.history import DivergenceError, History
+from gdlessons.numpy_gd import forward, mse_gradient
 
 __all__ = ["Case", "Factor", "Gives", "Problem", "Shows", "exercise", "final", "hidden_case"]
-__all__ += ["read_number", "read_pair"]  # the readers, from core
+__all__ += ["mse_reference", "read_number", "read_pair"]  # read_*: the readers, from core
 
 Message = str | Callable[[Any, "Case"], str]  # a template, or (value, case) -> text
 
@@ -70,6 +66,12 @@ def hidden_case(n: int, w_true: Any, b_true: float, seed: int, **settings: Any) 
     """
     X, y = make_linear_data(n, w=w_true, b=b_true, noise=0.5, seed=seed)
     return Case(n=n, seed=seed, X=X, y=y, d=1 if X.ndim == 1 else X.shape[1], **settings)
+
+
+def mse_reference(c: Case) -> np.ndarray:
+    """``[*dw, db]``: the exact MSE gradient on the case's data at its ``w`` and ``b``."""
+    X = np.asarray(c.X)
+    return np.append(*mse_gradient(X, np.asarray(c.y), forward(X, c.w, c.b)))
 
 
 def final(h: History) -> np.ndarray:
@@ -108,10 +110,7 @@ class Gives:
     hint: Message
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        try:
-            wrong = self.wrong(case)
-        except DivergenceError:  # that wrong run blows up, so it is not what the student got
-            return None
+        wrong = self.wrong(case)
         wrong = final(wrong) if isinstance(wrong, History) else wrong
         shown = wrong is not None and close(got, wrong, problem.mistake_rtol)
         return problem.failure(got, case, self.hint) if shown else None
@@ -125,19 +124,31 @@ class Shows:
     hint: Message
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        try:
-            shown = self.test(got, case)
-        except DivergenceError:  # a run the test compares with blew up: not this mistake
-            return None
-        return problem.failure(got, case, self.hint) if shown else None
+        return problem.failure(got, case, self.hint) if self.test(got, case) else None
+
+
+RATIO_WORDS = {
+    "sign": "right size, wrong sign.",
+    "n": "{n} times too large, and {n} is the number of samples.",
+    "1/n": "{n} times too small, and {n} is the number of samples.",
+    "half": "exactly half the right value.",
+    "double": "exactly twice the right value.",
+}
+RATIO_HINTS = {
+    "sign": "the residual is y_hat - y (prediction minus target); y - y_hat flips the sign.",
+    "n": "you summed over the samples where the formula takes the mean (np.dot already sums, so "
+    "a .mean() after it does nothing). Divide the sum by n, or use np.mean(...).",
+    "1/n": "you divided by n twice: a mean of something that is already a mean.",
+    "half": "the chain rule gives a factor 2: d/dw (w x - y)^2 = 2 (w x - y) x.",
+    "double": "there is one factor 2 too many.",
+}
 
 
 @dataclass(frozen=True)
 class Factor:
-    """Part ``part`` of the answer off by a classic factor: the sign, n, 1/n, half, double.
-
-    ``count``: the case's field a mistake multiplies by (``n``, or ``world_size``); ``hints``
-    replace the defaults of ``core.RATIO_HINTS`` ("other": when no factor fits).
+    """Part ``part`` of the answer off by a classic factor: the sign, n, 1/n, half, double (or the
+    sign with n, half or double). ``count``: the case's field that n is (``n``, or
+    ``world_size``); ``hints`` replace those of ``RATIO_HINTS`` ("other": when no factor fits).
     """
 
     what: str
@@ -146,12 +157,28 @@ class Factor:
     count: str = "n"
 
     def explain(self, got: Any, case: Case, problem: Problem) -> str | None:
-        words = {"n": "number of samples", "world_size": "number of workers"}[self.count]
         hints = {key: say(hint, got, case) for key, hint in self.hints.items()}
-        got, want = np.asarray(got)[self.part], np.asarray(case.want)[self.part]
-        return core.ratio_message(
-            got, want, case[self.count], self.what, hints, words, problem.rtol
-        )
+        got, want = (np.asarray(v, dtype=np.float64)[self.part] for v in (got, case.want))
+        if close(got, want, problem.rtol):
+            return None
+        n, letter = case[self.count], "n" if self.count == "n" else "K"
+        head = f"{self.what} is {fmt(got)}, but the exact value on this hidden data "
+        head += f"({letter} = {n}) is {fmt(want)}"
+        ratio = 0.0  # got / want, where that is one number (arrays: the same for every entry)
+        if got.shape == want.shape and np.all(want != 0):
+            ratios = got / want
+            ratio = float(ratios.flat[0]) if np.allclose(ratios, ratios.flat[0], rtol=1e-3) else 0.0
+        count = {"n": "number of samples", "world_size": "number of workers"}[self.count]
+        factors = {"sign": -1.0, "n": n, "1/n": 1.0 / n, "half": 0.5, "double": 2.0, "-n": -n}
+        for key, factor in {**factors, "-half": -0.5, "-double": -2.0}.items():
+            if abs(ratio - factor) <= 1e-3 * abs(factor):
+                words = f"the sign is wrong and it is off by a factor {abs(factor):g}."
+                if key in RATIO_WORDS:
+                    words = RATIO_WORDS[key].format(n=n).replace("number of samples", count)
+                hint = hints.get(key, RATIO_HINTS.get(key, RATIO_HINTS["sign"]))
+                return f"{head}: {words}\n  Hint: {hint}"
+        other = hints.get("other", "compare your formula with the lesson, term by term.")
+        return f"{head}.\n  Hint: {other}"
 
 
 def _setting(got: Any, case: Case) -> str:
@@ -165,10 +192,12 @@ def _setting(got: Any, case: Case) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One exercise, declared (see the module's docstring); ``verdict`` checks an answer.
+    """One exercise, declared; ``verdict`` checks an answer.
 
-    ``also``: classes the check needs besides the answer (lesson 02's ``Value``), stored in each
-    case by name; ``run`` replaces the call of the answer where it is used another way;
+    ``rules``: (a test of what the answer returns, the message if it holds); ``read``: that result
+    as numbers; ``steps``: compare every epoch (``num_epochs`` = 1, 2, …) with the rows of the
+    reference's ``History``; ``also``: classes the check needs besides the answer (lesson 02's
+    ``Value``), stored in each case by name; ``run`` replaces the call of the answer;
     ``as_tensors``: X and y reach the answer as torch tensors; ``errors``: a phrase of the
     answer's error message, and the hint it earns.
     """
@@ -237,10 +266,12 @@ class Problem:
         for case in self.cases:
             case = case.but(name=self.answer, fn=fn, inputs=self.inputs, label=label, **extra)
             want = self.reference(case)  # for steps a History, else the numbers (or a run's)
-            if not self.steps:
+            if self.steps:  # epoch by epoch: the History's rows 1, 2, …, then its final values
+                rows = [*map(np.append, want.w[1:], want.b[1:]), final(want)]
+                for k, row in enumerate(rows, start=1):
+                    self.compare(fn, case.but(num_epochs=k), row)
+            else:
                 self.compare(fn, case, final(want) if isinstance(want, History) else want)
-            for k, row in enumerate(_after_each_epoch(want) if self.steps else [], start=1):
-                self.compare(fn, case.but(num_epochs=k), row)
         return self.passed
 
     def compare(self, fn: Callable[..., Any], case: Case, want: Any) -> None:
@@ -250,7 +281,10 @@ class Problem:
             return
         case = case.but(want=want)
         for mistake in (*case.get("mistakes", ()), *self.mistakes):
-            message = mistake.explain(got, case, self)
+            try:
+                message = mistake.explain(got, case, self)
+            except DivergenceError:  # the run a mistake compares with blows up: not this mistake
+                continue
             if message is not None:
                 raise Wrong(message)
         raise Wrong(self.failure(got, case, case.get("otherwise", self.otherwise)))
@@ -285,11 +319,6 @@ def _copy(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_copy(v) for v in value)
     return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _after_each_epoch(h: History) -> list[np.ndarray]:
-    """``[*w, b]`` after each epoch of a run: its History rows 1, 2, …, then its final values."""
-    return [*(np.append(w, b) for w, b in zip(h.w[1:], h.b[1:])), final(h)]
 
 
 def exercise(number: str, points: int, task: str, **declared: Any) -> Callable[..., Verdict]:
