@@ -355,17 +355,15 @@ def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
 
 
 def test_links_between_lessons_point_at_the_built_pages():
-    targets = {
-        "02_b.ipynb": "02_b.html",
-        "exercises/02_b_exercises.ipynb": "exercises/02_b_exercises.html",
-    }
+    links = {"02_b.ipynb": "02_b.html", "exercises/02_b_exercises.ipynb": "ex/02_b.html"}
     page = (
-        '<a href="02_b.ipynb">next</a> <a href="exercises/02_b_exercises.ipynb#q1">practise</a> '
-        '<a href="https://x.org/a.ipynb">w</a> <a href="solutions/02_b_solutions.ipynb">solved</a>'
+        "[next](02_b.ipynb) [practise](exercises/02_b_exercises.ipynb#q1) "
+        "[w](https://x.org/a.ipynb) [solved](solutions/02_b_solutions.ipynb) [x](./99_z.ipynb)"
     )
-    assert build_site.link_notebooks(page, "01_a.ipynb", targets) == (
-        '<a href="02_b.html">next</a> <a href="exercises/02_b_exercises.html#q1">practise</a> '
-        '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em>'
+    assert build_site.markdown_html(page, links) == (
+        '<p><a href="02_b.html">next</a> <a href="ex/02_b.html#q1">practise</a> '
+        '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em> '
+        "x <em>(not in this copy)</em></p>\n"
     )
 
 
