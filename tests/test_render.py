@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from site_checks import alt_issue, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +180,7 @@ def pages(folder):
 @pytest.mark.parametrize("site", ["html", "slides", "instructor"])
 def test_every_link_on_every_built_page_resolves(built, site):
     assert pages(built / site)
-    assert build_site.broken_links(built / site) == []
+    assert broken_links(built / site) == []
 
 
 def test_the_student_site_names_the_instructors_copy_instead_of_linking_solutions(built):
@@ -339,7 +340,7 @@ def alt_problems(nb, name):
         for i, c in enumerate(nb.cells)
         if c.cell_type == "code"
         for k, (_, alt) in enumerate(build_site.figures(c))
-        if (issue := build_site.alt_issue(alt))
+        if (issue := alt_issue(alt))
     ]
 
 
@@ -372,7 +373,7 @@ def test_the_link_checker_finds_missing_files_and_anchors(tmp_path):
         '<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
         '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">'
     )
-    assert build_site.broken_links(tmp_path) == [
+    assert broken_links(tmp_path) == [
         f"{tmp_path}/a.html: b.html",
         f"{tmp_path}/a.html: #nowhere",
     ]

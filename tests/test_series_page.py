@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from site_checks import broken_links
 
 from tools import build_site, series_page
 
@@ -37,7 +38,7 @@ def test_every_lesson_with_a_loop_cell_appears_with_a_link_that_resolves(tmp_pat
     ]
     if missing:
         assert f"lesson(s) {', '.join(missing)}" in page
-    assert build_site.broken_links(tmp_path) == []
+    assert broken_links(tmp_path) == []
 
 
 def notebook(loop=None, title="T"):
@@ -72,4 +73,4 @@ def test_the_built_site_links_the_page_from_its_index(tmp_path):
     build_site.build_html(build_site.page_names([lesson]), tmp_path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert f'href="{series_page.PAGE}"' in index
-    assert build_site.broken_links(tmp_path) == []
+    assert broken_links(tmp_path) == []

@@ -16,6 +16,7 @@ PyPI, pinned in requirements.txt): no npm, no Node, no network, so ``make run`` 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import posixpath
 import re
@@ -26,10 +27,8 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import jinja2
-from bs4 import BeautifulSoup  # nbconvert's own dependency
 from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -38,7 +37,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 
-__all__ = ["alt", "alt_issue", "broken_links", "build_html", "build_slides", "figures", "main"]
+__all__ = ["alt", "build_html", "build_slides", "figures", "main"]
 __all__ += ["lesson_summary", "markdown2html", "markdown_html", "needs_vega", "page_names"]
 __all__ += ["tex_to_mathml", "VEGALITE_MIME", "write_bundle"]
 
@@ -131,19 +130,6 @@ def alt(output: NotebookNode, cell: NotebookNode) -> str | None:
     return next((text for o, text in figures(cell) if o is output), None)
 
 
-def alt_issue(alt: str | None) -> str | None:
-    """Why an alt text does not describe its figure (None when it may).
-
-    >>> alt_issue("figure_1.png")
-    "generic alt text 'figure_1.png': say what it shows, what to notice"
-    """
-    if not alt or alt.startswith("No description has been"):  # nbconvert's stand-in
-        return "no alt text: say what the figure shows and what to notice"
-    if len(alt.split()) < 5:
-        return f"generic alt text {alt!r}: say what it shows, what to notice"
-    return None
-
-
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
     """Each notebook by its path relative to the notebooks' common folder.
 
@@ -199,15 +185,9 @@ def _render(
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = (re.findall(r"(?m)^# (.+)", md) or [name])[0].strip()
     nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
-    here = posixpath.dirname(targets[name]) or "."
-    links = {posixpath.relpath(n, here): posixpath.relpath(t, here) for n, t in targets.items()}
-    index = None if name == "index.ipynb" else posixpath.relpath("index.html", here)
-    gd = {
-        "index": index,
-        "static": posixpath.relpath("_static", here),
-        "pins": PINS,
-        "links": links,
-    }
+    rel = functools.partial(posixpath.relpath, start=posixpath.dirname(targets[name]) or ".")
+    gd = {"links": {rel(n): rel(t) for n, t in targets.items()}, "static": rel("_static")}
+    gd |= {"index": None if name == "index.ipynb" else rel("index.html"), "pins": PINS}
     try:
         page = exporter.from_notebook_node(nb, {"metadata": {"path": str(src)}, "gd": gd})[0]
     except ValueError as err:
@@ -288,35 +268,6 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
     targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}
     for name in [n for n in pages if "/" not in n]:
         _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)
-
-
-def broken_links(folder: Path) -> list[str]:
-    """Every relative href/src in folder/**/*.html that finds no file, or no id for its #anchor.
-
-    >>> broken_links(Path("no/such/folder"))
-    []
-    """
-    parsed: dict[Path, tuple[list[str], set[str]]] = {}
-
-    def links(path: Path) -> tuple[list[str], set[str]]:  # a page's href/src values and its ids
-        if path not in parsed:
-            text = path.read_text(encoding="utf-8") if path.suffix == ".html" else ""
-            soup = BeautifulSoup(text, "html.parser")
-            tags = soup.find_all(lambda tag: tag.get("href") or tag.get("src"))
-            ids = {tag["id"] for tag in soup.find_all(id=True)}
-            parsed[path] = [tag.get("href") or tag["src"] for tag in tags], ids
-        return parsed[path]
-
-    broken = []
-    for page in sorted(folder.resolve().rglob("*.html")):
-        for ref in links(page)[0]:
-            path, _, anchor = ref.partition("#")
-            if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or anchor.startswith("/"):
-                continue  # data:, https: (the browser tests fail on requests), reveal.js routes
-            target = (page.parent / unquote(path)).resolve() if path else page
-            if not target.is_file() or (anchor and anchor not in links(target)[1]):
-                broken.append(f"{folder}/{page.relative_to(folder.resolve())}: {ref}")
-    return broken
 
 
 def main(argv: Sequence[str] | None = None) -> int:
