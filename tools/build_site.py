@@ -141,17 +141,9 @@ def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
 
 
 def needs_vega(notebooks: list[Path]) -> bool:
-    """Whether any of the notebooks has a stored Vega-Lite output (an explorer).
-
-    >>> needs_vega([])
-    False
-    """
-    return any(
-        VEGALITE_MIME in out.get("data", {})
-        for path in notebooks
-        for cell in read(path, as_version=4).cells
-        for out in cell.get("outputs", [])
-    )
+    """Whether any of the notebooks has a stored Vega-Lite output (an explorer)."""
+    cells = (c for path in notebooks for c in read(path, as_version=4).cells)
+    return any(VEGALITE_MIME in o.get("data", {}) for c in cells for o in c.get("outputs", []))
 
 
 def write_bundle(static: Path) -> Path:
