@@ -21,7 +21,7 @@ from site_checks import alt_issue, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tools import build_site, run_lessons, tag_slides, test_portable
+from tools import build_site, run_lessons, series_page, tag_slides, test_portable
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
@@ -392,7 +392,7 @@ def test_kernels_our_tools_start_talk_over_ipc_and_never_warn_about_tcp(tmp_path
 
 
 @pytest.mark.parametrize(
-    "module", [tag_slides, build_site, test_portable], ids=lambda m: m.__name__
+    "module", [tag_slides, build_site, series_page, test_portable], ids=lambda m: m.__name__
 )
 def test_the_tools_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
