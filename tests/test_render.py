@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from site_checks import alt_issue, broken_links
+from site_audit import alt_issue, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import nbformat
-from site_checks import broken_links
+from site_audit import broken_links
 
 from tools import build_site, series_page
 

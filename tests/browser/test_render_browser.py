@@ -22,7 +22,7 @@ import pytest
 from browser_helpers import ROOT, SETTLE_JS, built, report_part, watch
 from nbformat import read
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from site_checks import alt_issue, broken_links
+from site_audit import alt_issue, broken_links
 
 from tools.build_site import figures, page_names
 

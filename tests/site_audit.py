@@ -1,4 +1,4 @@
-"""What the tests check on a built site: links that resolve, figures' alt texts.
+"""What the tests verify on a built site: links that resolve, figures' alt texts.
 
 Used by tests/test_render.py, tests/test_series_page.py and tests/browser/test_render_browser.py
 (tests/ is on sys.path through its conftest.py).
