@@ -17,10 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from site_audit import alt_issue, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tools import build_site, run_lessons, tag_slides, test_portable
+from tools import build_site, run_lessons, series_page, tag_slides, test_portable
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb"))
@@ -179,7 +180,7 @@ def pages(folder):
 @pytest.mark.parametrize("site", ["html", "slides", "instructor"])
 def test_every_link_on_every_built_page_resolves(built, site):
     assert pages(built / site)
-    assert build_site.broken_links(built / site) == []
+    assert broken_links(built / site) == []
 
 
 def test_the_student_site_names_the_instructors_copy_instead_of_linking_solutions(built):
@@ -339,7 +340,7 @@ def alt_problems(nb, name):
         for i, c in enumerate(nb.cells)
         if c.cell_type == "code"
         for k, (_, alt) in enumerate(build_site.figures(c))
-        if (issue := build_site.alt_issue(alt))
+        if (issue := alt_issue(alt))
     ]
 
 
@@ -355,17 +356,15 @@ def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
 
 
 def test_links_between_lessons_point_at_the_built_pages():
-    targets = {
-        "02_b.ipynb": "02_b.html",
-        "exercises/02_b_exercises.ipynb": "exercises/02_b_exercises.html",
-    }
+    links = {"02_b.ipynb": "02_b.html", "exercises/02_b_exercises.ipynb": "ex/02_b.html"}
     page = (
-        '<a href="02_b.ipynb">next</a> <a href="exercises/02_b_exercises.ipynb#q1">practise</a> '
-        '<a href="https://x.org/a.ipynb">w</a> <a href="solutions/02_b_solutions.ipynb">solved</a>'
+        "[next](02_b.ipynb) [practise](exercises/02_b_exercises.ipynb#q1) "
+        "[w](https://x.org/a.ipynb) [solved](solutions/02_b_solutions.ipynb) [x](./99_z.ipynb)"
     )
-    assert build_site.link_notebooks(page, "01_a.ipynb", targets) == (
-        '<a href="02_b.html">next</a> <a href="exercises/02_b_exercises.html#q1">practise</a> '
-        '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em>'
+    assert build_site.markdown_html(page, links) == (
+        '<p><a href="02_b.html">next</a> <a href="ex/02_b.html#q1">practise</a> '
+        '<a href="https://x.org/a.ipynb">w</a> solved <em>(in the instructor\'s copy)</em> '
+        "x <em>(not in this copy)</em></p>\n"
     )
 
 
@@ -374,7 +373,7 @@ def test_the_link_checker_finds_missing_files_and_anchors(tmp_path):
         '<h1 id="top">A</h1><a href="b.html">b</a> <a href="a.html#top">t</a>'
         '<a href="#nowhere">x</a> <img src="data:image/png;base64,AA">'
     )
-    assert build_site.broken_links(tmp_path) == [
+    assert broken_links(tmp_path) == [
         f"{tmp_path}/a.html: b.html",
         f"{tmp_path}/a.html: #nowhere",
     ]
@@ -393,7 +392,7 @@ def test_kernels_our_tools_start_talk_over_ipc_and_never_warn_about_tcp(tmp_path
 
 
 @pytest.mark.parametrize(
-    "module", [tag_slides, build_site, test_portable], ids=lambda m: m.__name__
+    "module", [tag_slides, build_site, series_page, test_portable], ids=lambda m: m.__name__
 )
 def test_the_tools_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)

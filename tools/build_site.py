@@ -1,16 +1,22 @@
 """Render notebooks and their stored outputs as an offline HTML site or reveal.js slide decks.
 
-nbconvert and tools/site_templates/ do the work: math becomes MathML at build time (latex2mathml),
-figures get their cell's "alt" metadata, and a link to a notebook not built becomes text.
+nbconvert does the work, configured by tools/site_config.py (exporters, templates in
+tools/site_templates/, filters). This module adds what nbconvert has no setting for: math as MathML
+(latex2mathml), a figure's alt text from its cell's "alt" metadata, links to notebooks pointed at
+their pages (a link to one not built becomes text), the index, the loop page (series_page.py).
 
 The explorers (gdlessons.explorers' Vega-Lite outputs) are drawn with vega-embed, from one offline
 script that ``write_bundle`` makes with vl-convert-python's ``javascript_bundle()`` (a wheel from
 PyPI, pinned in requirements.txt): no npm, no Node, no network, so ``make run`` needs Python only.
+
+>>> markdown_html("[next](../02_b.ipynb#q1), [solved](s.ipynb)", {"../02_b.ipynb": "../02_b.html"})
+'<p><a href="../02_b.html#q1">next</a>, solved <em>(not in this copy)</em></p>\\n'
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import posixpath
 import re
@@ -20,24 +26,26 @@ import unicodedata
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import unquote
+from typing import Any
 
 import jinja2
-from bs4 import BeautifulSoup  # nbconvert's own dependency
 from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
+from traitlets.config.loader import PyFileConfigLoader
 
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 
-__all__ = ["alt_issue", "broken_links", "build_html", "build_slides", "figures", "lesson_summary"]
-__all__ += ["link_notebooks", "main", "markdown2html", "needs_vega", "page_names", "tex_to_mathml"]
-__all__ += ["VEGALITE_MIME", "write_bundle"]
+__all__ = ["alt", "build_html", "build_slides", "figures", "main"]
+__all__ += ["lesson_summary", "markdown2html", "markdown_html", "needs_vega", "page_names"]
+__all__ += ["tex_to_mathml", "VEGALITE_MIME", "write_bundle"]
 
-TEMPLATES = Path(__file__).resolve().parent / "site_templates"
-REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
-PINS = re.findall(r"(?m)^(torch|numpy|matplotlib)==(\S+)", REQUIREMENTS.read_text())
+HERE = Path(__file__).resolve().parent
+CONFIG = PyFileConfigLoader("site_config.py", path=str(HERE)).load_config()
+PINS = re.findall(
+    r"(?m)^(torch|numpy|matplotlib)==(\S+)", (HERE.parent / "requirements.txt").read_text()
+)
 TITLE = "Gradient descent, step by step"
 IMAGES = {"image/png", "image/jpeg"}
 VARIANT = re.compile(r'<mi mathvariant="(double-struck|script|bold)">([A-Za-z])</mi>')
@@ -68,7 +76,13 @@ def tex_to_mathml(tex: str, display: str = "inline") -> str:
 
 
 class MathMLRenderer(IPythonRenderer):
-    """nbconvert's Markdown renderer with $...$ and $$...$$ as MathML, not TeX for MathJax."""
+    """nbconvert's Markdown renderer with math as MathML, not TeX for MathJax, and links to
+    notebooks pointed at their pages: ``links`` maps a notebook, as this page links it, to its
+    page (None: links are left as written)."""
+
+    def __init__(self, *args: Any, links: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links = links
 
     def inline_math(self, body: str) -> str:
         return tex_to_mathml(body)
@@ -76,14 +90,31 @@ class MathMLRenderer(IPythonRenderer):
     def block_math(self, body: str) -> str:
         return tex_to_mathml(body, "block")
 
+    def link(self, text: str, url: str, title: str | None = None) -> str:
+        path, hash_, anchor = url.partition("#")
+        if self.links is None or ":" in path or not path.endswith(".ipynb"):
+            return super().link(text, url, title)
+        if (page := self.links.get(posixpath.normpath(path))) is None:
+            where = "in the instructor's copy" if "solutions" in path else "not in this copy"
+            return f"{text} <em>({where})</em>"  # the student site leaves the solutions out
+        return super().link(text, page + hash_ + anchor, title)
+
+
+def markdown_html(source: str, links: dict[str, str] | None = None, **renderer: Any) -> str:
+    """Markdown as HTML: math as MathML, links to notebooks pointed at their pages (``links``)."""
+    return MarkdownWithMath(renderer=MathMLRenderer(escape=False, links=links, **renderer)).render(
+        source
+    )
+
 
 @jinja2.pass_context
 def markdown2html(context: jinja2.runtime.Context, source: str) -> str:
-    """The templates' Markdown filter: HTML with MathML, local images embedded."""
-    attachments = context.get("cell", {}).get("attachments", {})
-    path = context["resources"]["metadata"]["path"]
-    renderer = MathMLRenderer(escape=False, embed_images=True, attachments=attachments, path=path)
-    return MarkdownWithMath(renderer=renderer).render(source)
+    """The templates' Markdown filter: ``markdown_html``, local images embedded."""
+    resources, attachments = context["resources"], context.get("cell", {}).get("attachments", {})
+    path = resources["metadata"]["path"]
+    return markdown_html(
+        source, resources["gd"]["links"], embed_images=True, attachments=attachments, path=path
+    )
 
 
 def figures(cell: NotebookNode) -> list[tuple[NotebookNode, str | None]]:
@@ -94,17 +125,9 @@ def figures(cell: NotebookNode) -> list[tuple[NotebookNode, str | None]]:
     return [(o, alts[k] if k < len(alts) else None) for k, o in enumerate(images)]
 
 
-def alt_issue(alt: str | None) -> str | None:
-    """Why an alt text does not describe its figure (None when it may).
-
-    >>> alt_issue("figure_1.png")
-    "generic alt text 'figure_1.png': say what it shows, what to notice"
-    """
-    if not alt or alt.startswith("No description has been"):  # nbconvert's stand-in
-        return "no alt text: say what the figure shows and what to notice"
-    if len(alt.split()) < 5:
-        return f"generic alt text {alt!r}: say what it shows, what to notice"
-    return None
+def alt(output: NotebookNode, cell: NotebookNode) -> str | None:
+    """The templates' alt filter: the alt text ``figures`` gives this image output of the cell."""
+    return next((text for o, text in figures(cell) if o is output), None)
 
 
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
@@ -117,38 +140,10 @@ def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
     return {p.resolve().relative_to(root).as_posix(): p for p in notebooks}
 
 
-def link_notebooks(page: str, here: str, targets: dict[str, str]) -> str:
-    """Point links to notebooks at their pages (`targets`); a link to one not built becomes text.
-
-    >>> link_notebooks('<a href="../01_a.ipynb#top">b</a>', "e/e.ipynb", {"01_a.ipynb": "01.html"})
-    '<a href="../01.html#top">b</a>'
-    >>> link_notebooks('<a href="solutions/01_a.ipynb">solved</a>', "01_a.ipynb", {})
-    "solved <em>(in the instructor's copy)</em>"
-    """
-    folder = posixpath.dirname(here)
-
-    def repl(m: re.Match[str]) -> str:
-        target = targets.get(posixpath.normpath(posixpath.join(folder, m[1])))
-        if target is None:  # the student site leaves the solutions out
-            where = "in the instructor's copy" if "solutions" in m[1] else "not in this copy"
-            return f"{m[4]} <em>({where})</em>"
-        return f'<a href="{posixpath.relpath(target, folder or ".")}{m[2] or ""}"{m[3]}>{m[4]}</a>'
-
-    return re.sub(r'(?s)<a href="([^"#:]+\.ipynb)(#[^"]*)?"([^>]*)>(.*?)</a>', repl, page)
-
-
 def needs_vega(notebooks: list[Path]) -> bool:
-    """Whether any of the notebooks has a stored Vega-Lite output (an explorer).
-
-    >>> needs_vega([])
-    False
-    """
-    return any(
-        VEGALITE_MIME in out.get("data", {})
-        for path in notebooks
-        for cell in read(path, as_version=4).cells
-        for out in cell.get("outputs", [])
-    )
+    """Whether any of the notebooks has a stored Vega-Lite output (an explorer)."""
+    cells = (c for path in notebooks for c in read(path, as_version=4).cells)
+    return any(VEGALITE_MIME in o.get("data", {}) for c in cells for o in c.get("outputs", []))
 
 
 def write_bundle(static: Path) -> Path:
@@ -182,23 +177,16 @@ def _render(
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = (re.findall(r"(?m)^# (.+)", md) or [name])[0].strip()
     nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
-    here = posixpath.dirname(targets[name]) or "."
-    gd = {"index": posixpath.relpath("index.html", here), "pins": PINS}
-    gd["static"] = posixpath.relpath("_static", here)  # the explorers' script lives there
+    rel = functools.partial(posixpath.relpath, start=posixpath.dirname(targets[name]) or ".")
+    gd = {"links": {rel(n): rel(t) for n, t in targets.items()}, "static": rel("_static")}
+    gd |= {"index": None if name == "index.ipynb" else rel("index.html"), "pins": PINS}
     try:
         page = exporter.from_notebook_node(nb, {"metadata": {"path": str(src)}, "gd": gd})[0]
     except ValueError as err:
         raise SystemExit(f"{src / posixpath.basename(name)}: {err}") from None
     (out / targets[name]).parent.mkdir(parents=True, exist_ok=True)
-    (out / targets[name]).write_text(link_notebooks(page, name, targets), encoding="utf-8")
+    (out / targets[name]).write_text(page, encoding="utf-8")
     return title
-
-
-def _exporter(cls: type[HTMLExporter], template: str, **traits: object) -> HTMLExporter:
-    alt = {"alt": lambda output, cell: {id(o): a for o, a in figures(cell)}.get(id(output))}
-    filters = {"markdown2html": markdown2html, **alt}
-    paths = [str(TEMPLATES)]
-    return cls(template_file=template, extra_template_paths=paths, filters=filters, **traits)
 
 
 GOALS = re.compile(
@@ -230,7 +218,7 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
     from the lesson, ``lesson_summary``) and the notebooks in sub-folders named after it
     (exercises/01_a_exercises.ipynb for 01_a.ipynb).
     """
-    exporter = _exporter(HTMLExporter, "lesson.html.j2", template_name="lab")
+    exporter = HTMLExporter(config=CONFIG)
     if needs_vega(list(pages.values())):
         write_bundle(out / "_static")
     targets = {n: n.removesuffix(".ipynb") + ".html" for n in [*pages, "index.ipynb"]}
@@ -238,9 +226,9 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
         f"# {title}\n\nThe lessons in teaching order, each with what you can do after it and its "
         "exercises. Every page reads offline and prints.\n"
     ]
-    for name, path in pages.items():
-        nb = read(path, as_version=4)
-        heading = _render(exporter, nb, name, path.parent, out, targets)
+    notebooks = {name: read(path, as_version=4) for name, path in pages.items()}
+    for name, nb in notebooks.items():
+        heading = _render(exporter, nb, name, pages[name].parent, out, targets)
         if "/" in name:
             continue
         sub = re.compile(rf"([^/]+)/{re.escape(name.removesuffix('.ipynb'))}_")
@@ -250,10 +238,10 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
         lines += [f"*{time}*\n"] if time else []
         lines += ["After this lesson you can:\n", *[f"- {g}" for g in goals], ""] if goals else []
         lines += [f"Practice: {' · '.join(more)}\n"] if more else []
-    lines += series_page.write(pages, out)  # and the index links to it
-    index = v4.new_notebook(cells=[v4.new_markdown_cell("\n".join(lines))], metadata=nb.metadata)
-    exporter = _exporter(HTMLExporter, "site_index.html.j2", template_name="lab")
-    _render(exporter, index, "index.ipynb", path.parent, out, targets)
+    lines += series_page.write(notebooks, out)  # and the index links to it
+    cell = v4.new_markdown_cell("\n".join(lines), id="lessons")  # an id the same every build
+    index = v4.new_notebook(cells=[cell], metadata=nb.metadata)
+    _render(exporter, index, "index.ipynb", pages[name].parent, out, targets)
 
 
 def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
@@ -266,42 +254,12 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
     skip = shutil.ignore_patterns("css", "js", "*.html", "*.md", "*.json")
     dst = out / "_static/reveal.js"
     shutil.copytree(vendor / "reveal.js", dst, dirs_exist_ok=True, ignore=skip)
-    reveal = {"reveal_url_prefix": "_static/reveal.js", "reveal_theme": "white"}
-    exporter = _exporter(SlidesExporter, "slides.html.j2", template_name="reveal", **reveal)
+    exporter = SlidesExporter(config=CONFIG)
     if needs_vega(list(pages.values())):
         write_bundle(out / "_static")
     targets = {n: f"../html/{n[:-6]}.html" if "/" in n else f"{n[:-6]}.slides.html" for n in pages}
     for name in [n for n in pages if "/" not in n]:
         _render(exporter, read(pages[name], as_version=4), name, pages[name].parent, out, targets)
-
-
-def broken_links(folder: Path) -> list[str]:
-    """Every relative href/src in folder/**/*.html that finds no file, or no id for its #anchor.
-
-    >>> broken_links(Path("no/such/folder"))
-    []
-    """
-    parsed: dict[Path, tuple[list[str], set[str]]] = {}
-
-    def links(path: Path) -> tuple[list[str], set[str]]:  # a page's href/src values and its ids
-        if path not in parsed:
-            text = path.read_text(encoding="utf-8") if path.suffix == ".html" else ""
-            soup = BeautifulSoup(text, "html.parser")
-            tags = soup.find_all(lambda tag: tag.get("href") or tag.get("src"))
-            ids = {tag["id"] for tag in soup.find_all(id=True)}
-            parsed[path] = [tag.get("href") or tag["src"] for tag in tags], ids
-        return parsed[path]
-
-    broken = []
-    for page in sorted(folder.resolve().rglob("*.html")):
-        for ref in links(page)[0]:
-            path, _, anchor = ref.partition("#")
-            if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or anchor.startswith("/"):
-                continue  # data:, https: (the browser tests fail on requests), reveal.js routes
-            target = (page.parent / unquote(path)).resolve() if path else page
-            if not target.is_file() or (anchor and anchor not in links(target)[1]):
-                broken.append(f"{folder}/{page.relative_to(folder.resolve())}: {ref}")
-    return broken
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,9 @@ import pytest
 from browser_helpers import ROOT, SETTLE_JS, built, report_part, watch
 from nbformat import read
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from site_audit import alt_issue, broken_links
 
-from tools.build_site import alt_issue, broken_links, figures, page_names
+from tools.build_site import figures, page_names
 
 AXE = ROOT / "build/vendor/node_modules/axe-core/axe.min.js"
 PDFS = ROOT / "build/pdf"  # the lessons printed
