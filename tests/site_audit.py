@@ -9,8 +9,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from bs4 import BeautifulSoup  # nbconvert's own dependency
+from nbformat import NotebookNode
 
-__all__ = ["alt_issue", "broken_links"]
+from tools.build_site import figures
+
+__all__ = ["alt_issue", "alt_problems", "broken_links"]
 
 
 def alt_issue(alt: str | None) -> str | None:
@@ -24,6 +27,17 @@ def alt_issue(alt: str | None) -> str | None:
     if len(alt.split()) < 5:
         return f"generic alt text {alt!r}: say what it shows, what to notice"
     return None
+
+
+def alt_problems(nb: NotebookNode, name: str) -> list[str]:
+    """One line per figure without a real alt text: notebook, cell index, first code line."""
+    return [
+        f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {issue}"
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for k, (_, alt) in enumerate(figures(c))
+        if (issue := alt_issue(alt))
+    ]
 
 
 def broken_links(folder: Path) -> list[str]:

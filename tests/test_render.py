@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from site_audit import alt_issue, broken_links
+from site_audit import alt_problems, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -331,17 +331,6 @@ def test_a_missing_or_generic_alt_text_names_the_cell(alt, why):
         and why in "\n".join(problems)
         and problems[0].startswith("01_a.ipynb cell 1 (show(fig))")
     )
-
-
-def alt_problems(nb, name):
-    """One line per figure without a real alt text: notebook, cell index, first code line."""
-    return [
-        f"{name} cell {i} ({c.source.strip().splitlines()[0][:60]}), figure {k + 1}: {issue}"
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
-        for k, (_, alt) in enumerate(build_site.figures(c))
-        if (issue := alt_issue(alt))
-    ]
 
 
 def test_every_figure_in_the_lessons_has_an_alt_text_that_says_what_it_shows():
