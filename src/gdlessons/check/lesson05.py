@@ -24,10 +24,11 @@ from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 __all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4", "predict05_a", "predict05_b"]
 
 
-def _is_module(model: Any) -> bool:
+def _is_nn(value: Any, kind: str) -> bool:
+    """Whether ``value`` is a ``torch.nn.<kind>`` (torch is imported when a check runs)."""
     from torch import nn
 
-    return isinstance(model, nn.Module)
+    return isinstance(value, getattr(nn, kind))
 
 
 def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
@@ -84,7 +85,7 @@ ex05_1 = exercise(
     },
     rules=[
         (
-            lambda model, c: not _is_module(model),
+            lambda model, c: not _is_nn(model, "Module"),
             "MyLinearRegression(num_features) should create an nn.Module: write class "
             "MyLinearRegression(nn.Module).",
         ),
@@ -128,7 +129,7 @@ ex05_1 = exercise(
 
 
 def _sgd_run(
-    c: Case, batch_size: int | None = None, momentum: float = 0.0, schedule: Any = None
+    c: Case, batch_size: Any = None, momentum: float = 0.0, schedule: Any = None
 ) -> History:
     """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero; ``schedule``
     makes its scheduler from the optimizer."""
@@ -138,18 +139,9 @@ def _sgd_run(
 
     model = LinearRegression(c.d)
     optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
+    options = dict(batch_size=batch_size, seed=c.seed, record_every=c.get("record_every"))
     scheduler = schedule(optimizer) if schedule else None
-    return train_minibatch(
-        model,
-        optimizer,
-        c.X,
-        c.y,
-        c.num_epochs,
-        batch_size=batch_size,
-        seed=c.seed,
-        record_every=c.get("record_every"),
-        scheduler=scheduler,
-    )
+    return train_minibatch(model, optimizer, c.X, c.y, c.num_epochs, scheduler=scheduler, **options)
 
 
 def _loader_run(c: Case, shuffle: bool = True, every_epoch: bool = False) -> np.ndarray:
@@ -159,17 +151,14 @@ def _loader_run(c: Case, shuffle: bool = True, every_epoch: bool = False) -> np.
 
     from gdlessons.modules import LinearRegression
 
-    model = LinearRegression(c.d)
+    model, seeded = LinearRegression(c.d), torch.Generator().manual_seed(c.seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=c.lr)
-
-    def loader() -> DataLoader:
-        shuffled = torch.Generator().manual_seed(c.seed)
-        data = TensorDataset(*tensors(c.X, c.y))
-        return DataLoader(data, batch_size=c.batch_size, shuffle=shuffle, generator=shuffled)
-
-    batches = loader()
+    data = TensorDataset(*tensors(c.X, c.y))
+    batches = DataLoader(data, batch_size=c.batch_size, shuffle=shuffle, generator=seeded)
     for _ in range(c.num_epochs):
-        for X_batch, y_batch in loader() if every_epoch else batches:
+        if every_epoch:  # a loader made anew in the epoch: the first epoch's batches again
+            seeded.manual_seed(c.seed)
+        for X_batch, y_batch in batches:
             loss = torch.nn.MSELoss()(model(X_batch), y_batch)
             optimizer.zero_grad()
             loss.backward()
@@ -261,14 +250,9 @@ def _floor_case(n: int, seed: int) -> Case:
     """Hidden data, its least-squares loss, and the floor of one-sample SGD at lr = 0.1: the mean
     of J - J_min over the second epoch (a row every 10 steps)."""
     c = hidden_case(n, [1.5, -2.0], 0.5, seed, lr=0.1, num_epochs=2, num_steps=2 * n)
-    c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, *_least_squares(c)) - c.y) ** 2)))
+    *w, b = np.linalg.lstsq(np.column_stack([c.X, np.ones(n)]).astype(np.float64), c.y)[0]
+    c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, np.array(w), b) - c.y) ** 2)))
     return c.but(floor=float(np.mean(_sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
-
-
-def _least_squares(c: Case) -> tuple[np.ndarray, float]:
-    A = np.column_stack([c.X, np.ones(c.n)]).astype(np.float64)
-    coef = np.linalg.lstsq(A, c.y, rcond=None)[0]
-    return coef[:-1], coef[-1]
 
 
 def _lrs(fn: Any, num_steps: int) -> np.ndarray:
