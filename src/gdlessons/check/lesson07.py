@@ -1,7 +1,7 @@
 """Checks of lesson 07: a one-hidden-layer tanh MLP, its start, its tanh, its local curvature.
 
-The references are torch in float64: ``nn.Sequential(nn.Linear(1, H), nn.Tanh(), nn.Linear(H,
-1))`` loaded with the case's weights, autograd's gradients and Hessian. The hidden data are
+The references are in float64: the forward pass in NumPy, the gradients and the Hessian by
+autograd (the lesson's ``nn.Sequential`` loaded with the case's weights). The hidden data are
 ``make_wave_data`` waves from fixed seeds, never the lesson's own 20 points.
 
 >>> verdict = ex07_1(lambda X, W1, b1, W2, b2: np.tanh(np.outer(X, W1) + b1) @ W2)
@@ -28,31 +28,21 @@ from gdlessons.data import make_wave_data
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "predict07_a", "predict07_b"]
 
 
-def _model(W1: Any, b1: Any, W2: Any, b2: float) -> Any:
-    """The lesson's nn.Sequential in float64, holding these weights (arrays of shape (H,))."""
+def _model(*weights: Any) -> Any:
+    """The lesson's MLP (``ddp_train.mlp``, float64) holding these weights: W1, b1, W2, b2."""
     import torch
-    from torch import nn
 
-    W1, b1, W2 = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (W1, b1, W2))
-    H, f64 = len(W1), torch.float64  # skip_init: no random init, the global generator untouched
-    first = nn.utils.skip_init(nn.Linear, 1, H, dtype=f64)
-    model = nn.Sequential(first, nn.Tanh(), nn.utils.skip_init(nn.Linear, H, 1, dtype=f64))
-    with torch.no_grad():
-        model[0].weight.copy_(W1.reshape(-1, 1))
-        model[0].bias.copy_(b1)
-        model[2].weight.copy_(W2.reshape(1, -1))
-        model[2].bias.fill_(float(b2))
+    from gdlessons.ddp_train import mlp
+
+    with torch.random.fork_rng():  # mlp's random start is replaced: the global generator untouched
+        model = mlp(len(weights[0]))
+    flat = torch.from_numpy(np.hstack(weights).astype(np.float64))  # in parameters() order
+    torch.nn.utils.vector_to_parameters(flat, model.parameters())
     return model
 
 
 def _forward(c: Case, slip: str = "") -> np.ndarray:
-    """y_hat of the case's MLP at its inputs: torch's, or one classic slip in NumPy."""
-    if not slip:
-        import torch
-
-        with torch.no_grad():
-            X = torch.from_numpy(np.asarray(c.X, dtype=np.float64)).reshape(-1, 1)
-            return _model(c.W1, c.b1, c.W2, c.b2)(X).flatten().numpy()
+    """y_hat of the case's MLP at its inputs, tanh(X W1 + b1) W2 + b2, or one classic slip."""
     act = {"relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z}.get(slip, np.tanh)
     pre = np.outer(c.X, c.W1) + (0.0 if slip == "no b1" else c.b1)
     out = act(pre) @ c.W2 + (0.0 if slip == "no b2" else c.b2)
@@ -97,9 +87,8 @@ def _hidden_rows(X: Any, y: Any, W1: Any, b1: Any, W2: Any, b2: float) -> np.nda
     model = _model(W1, b1, W2, b2)
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)).reshape(-1, 1) for a in (X, y))
     torch.nn.functional.mse_loss(model(X_t), y_t).backward()
-    first, last = model[0], model[2]
-    rows = [first.weight.grad[:, 0], first.bias.grad, last.weight.grad[0]]
-    return torch.stack(rows, dim=1).numpy()
+    W1, b1, W2, _ = model.parameters()
+    return torch.stack([p.grad.reshape(-1) for p in (W1, b1, W2)], dim=1).numpy()
 
 
 def _distinct(rows: np.ndarray) -> int:
