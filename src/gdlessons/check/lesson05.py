@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 from functools import cache, partial
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -128,11 +129,10 @@ ex05_1 = exercise(
 )
 
 
-def _sgd_run(
-    c: Case, batch_size: Any = None, momentum: float = 0.0, schedule: Any = None
-) -> History:
-    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero; ``schedule``
-    makes its scheduler from the optimizer."""
+def _sgd_run(c: Case, batch_size: Any = None, momentum: float = 0.0, **how: Any) -> History:
+    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero. ``how``:
+    ``schedule`` makes its scheduler from the optimizer; ``anew``: a loader made anew in every
+    epoch (one call per epoch), which deals the first epoch's batches again."""
     import torch
 
     from gdlessons.modules import LinearRegression, train_minibatch
@@ -140,30 +140,19 @@ def _sgd_run(
     model = LinearRegression(c.d)
     optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
     options = dict(batch_size=batch_size, seed=c.seed, record_every=c.get("record_every"))
-    scheduler = schedule(optimizer) if schedule else None
-    return train_minibatch(model, optimizer, c.X, c.y, c.num_epochs, scheduler=scheduler, **options)
+    options["scheduler"] = how["schedule"](optimizer) if "schedule" in how else None
+    for epochs in [1] * c.num_epochs if how.get("anew") else [c.num_epochs]:
+        h = train_minibatch(model, optimizer, c.X, c.y, epochs, **options)
+    return h
 
 
-def _loader_run(c: Case, shuffle: bool = True, every_epoch: bool = False) -> np.ndarray:
-    """A mini-batch run with a plain DataLoader: unshuffled, or made anew in every epoch."""
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from gdlessons.modules import LinearRegression
-
-    model, seeded = LinearRegression(c.d), torch.Generator().manual_seed(c.seed)
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr)
-    data = TensorDataset(*tensors(c.X, c.y))
-    batches = DataLoader(data, batch_size=c.batch_size, shuffle=shuffle, generator=seeded)
-    for _ in range(c.num_epochs):
-        if every_epoch:  # a loader made anew in the epoch: the first epoch's batches again
-            seeded.manual_seed(c.seed)
-        for X_batch, y_batch in batches:
-            loss = torch.nn.MSELoss()(model(X_batch), y_batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return np.append(model.w.detach().numpy(), model.b.item())
+def _in_order(c: Case) -> np.ndarray:
+    """Mini-batch gradient descent from zero over the batches in their order, never shuffled."""
+    wb, B = np.zeros(c.d + 1), c.batch_size
+    for _, i in product(range(c.num_epochs), range(0, c.n, B)):
+        X, y = c.X[i : i + B], c.y[i : i + B]
+        wb = wb - c.lr * np.append(*mse_gradient(X, y, forward(X, wb[:-1], wb[-1])))
+    return wb
 
 
 WB = read_pair("(w, b)", "Your w, Your b", d=True)
@@ -186,12 +175,12 @@ ex05_2 = exercise(
             "epoch: one step per batch.",
         ),
         Gives(
-            lambda c: _loader_run(c, shuffle=False),
+            _in_order,
             "the batches were never shuffled: DataLoader(..., shuffle=True, "
             "generator=torch.Generator().manual_seed(seed)).",
         ),
         Gives(
-            lambda c: _loader_run(c, every_epoch=True),
+            lambda c: _sgd_run(c, c.batch_size, anew=True),
             "every epoch deals the same batches: a loader (and its generator) made inside the "
             "epoch loop starts afresh each epoch. Create it once, before the epochs.",
         ),
