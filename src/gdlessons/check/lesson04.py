@@ -71,10 +71,10 @@ ex04_1 = exercise(
 )
 
 
-def _train_nn(case: Case, **changes: Any) -> History:
-    """``train_nn`` from zero on the case, with some of its settings or data changed."""
+def _from_zero(case: Case, trainer: Any = train_nn, **changes: Any) -> History:
+    """A run of ``trainer`` from zero on the case, with some of its settings or data changed."""
     c = case.but(**changes)
-    return train_nn(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
+    return trainer(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
 
 
 NO_BIAS = (
@@ -92,10 +92,10 @@ ex04_2 = exercise(
     ],
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your final w, Your final b"),
-    reference=_train_nn,
+    reference=_from_zero,
     mistakes=[
         Gives(  # (n, 1) - (n,): every prediction against every target, i.e. against their mean
-            lambda c: _train_nn(c, y=np.full_like(c.y, c.y.mean())),
+            lambda c: _from_zero(c, y=np.full_like(c.y, c.y.mean())),
             "y is still flat, shape ({n},), while the layer outputs ({n}, 1): the loss compares "
             "every prediction with every target. Use y.reshape(-1, 1).",
         ),
@@ -104,8 +104,8 @@ ex04_2 = exercise(
             "the gradients pile up: call optimizer.zero_grad() in every epoch, before "
             "loss.backward().",
         ),
-        Gives(lambda c: _train_nn(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
-        Gives(lambda c: _train_nn(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
+        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
+        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
     ],
     otherwise="start from weight = 0 and bias = 0 (under torch.no_grad(), not nn.Linear's random "
     "start); use nn.MSELoss() and torch.optim.SGD(model.parameters(), lr=lr).",
@@ -242,15 +242,15 @@ ex04_5 = exercise(
     },
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your w, Your b"),
-    reference=_train_nn,
+    reference=_from_zero,
     mistakes=[
         Gives(
-            lambda c: _train_nn(c, lr=c.n * c.lr),
+            lambda c: _from_zero(c, lr=c.n * c.lr),
             "that is the run with {n} times larger steps: reduction='sum' is n times the mean, so "
             "its gradient is n times larger. Divide lr by n = {n}.",
         ),
         Gives(
-            lambda c: _train_nn(c, lr=c.n * c.n * c.lr),
+            lambda c: _from_zero(c, lr=c.n * c.n * c.lr),
             "you multiplied lr by n; with the n times larger gradient the step is n² too large. "
             "Divide by n instead.",
         ),

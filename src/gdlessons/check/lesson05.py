@@ -65,13 +65,11 @@ def _forward(model: Any, c: Case) -> np.ndarray:
 
 
 def _model_case(n: int, d: int, seed: int) -> Case:
-    case = hidden_case(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed, num_features=d)
-    return case.but(w_set=np.linspace(-0.5, 1.0, d).astype(np.float32))
-
-
-def _model_reference(c: Case) -> np.ndarray:
+    """Hidden data, the (w, b) set before model(X), and there ``[*(X @ w + b), *dw, db]``."""
+    c = hidden_case(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed, num_features=d)
+    c = c.but(w_set=np.linspace(-0.5, 1.0, d).astype(np.float32))
     y_hat = forward(c.X, c.w_set, 0.25)
-    return np.concatenate([y_hat, np.append(*mse_gradient(c.X, c.y, y_hat))])
+    return c.but(expected=np.concatenate([y_hat, np.append(*mse_gradient(c.X, c.y, y_hat))]))
 
 
 ex05_1 = exercise(
@@ -111,7 +109,7 @@ ex05_1 = exercise(
         ),
     ],
     read=_forward,
-    reference=_model_reference,
+    reference=lambda c: c.expected,
     setting=lambda got, c: (
         f"On hidden data (n = {c.n}) at w = {fmt(c.w_set)}, b = 0.25, "
         f"model(X) starts {fmt(got[:3])}…; X @ w + b starts {fmt(c.want[:3])}…."
