@@ -28,19 +28,6 @@ from gdlessons.data import make_wave_data
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "predict07_a", "predict07_b"]
 
 
-def _model(*weights: Any) -> Any:
-    """The lesson's MLP (``ddp_train.mlp``, float64) holding these weights: W1, b1, W2, b2."""
-    import torch
-
-    from gdlessons.ddp_train import mlp
-
-    with torch.random.fork_rng():  # mlp's random start is replaced: the global generator untouched
-        model = mlp(len(weights[0]))
-    flat = torch.from_numpy(np.hstack(weights).astype(np.float64))  # in parameters() order
-    torch.nn.utils.vector_to_parameters(flat, model.parameters())
-    return model
-
-
 def _forward(c: Case, slip: str = "") -> np.ndarray:
     """y_hat of the case's MLP at its inputs, tanh(X W1 + b1) W2 + b2, or one classic slip."""
     act = {"relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z}.get(slip, np.tanh)
@@ -80,15 +67,20 @@ ex07_1 = exercise(
 )
 
 
-def _hidden_rows(X: Any, y: Any, W1: Any, b1: Any, W2: Any, b2: float) -> np.ndarray:
-    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at these weights."""
+def _hidden_rows(X: Any, y: Any, *weights: Any) -> np.ndarray:
+    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at these weights (W1,
+    b1, W2, b2), by autograd through the lesson's MLP (``ddp_train.mlp``, float64)."""
     import torch
 
-    model = _model(W1, b1, W2, b2)
+    from gdlessons.ddp_train import mlp
+
+    with torch.random.fork_rng():  # mlp's random start is replaced: the global generator untouched
+        model = mlp(len(weights[0]))
+    flat = torch.from_numpy(np.hstack(weights).astype(np.float64))  # in parameters() order
+    torch.nn.utils.vector_to_parameters(flat, model.parameters())
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)).reshape(-1, 1) for a in (X, y))
     torch.nn.functional.mse_loss(model(X_t), y_t).backward()
-    W1, b1, W2, _ = model.parameters()
-    return torch.stack([p.grad.reshape(-1) for p in (W1, b1, W2)], dim=1).numpy()
+    return torch.stack([p.grad.reshape(-1) for p in list(model.parameters())[:3]], dim=1).numpy()
 
 
 def _distinct(rows: np.ndarray) -> int:
@@ -105,7 +97,7 @@ def _start(fn: Any, c: Case) -> float:
         if not isinstance(got, (tuple, list)) or len(got) != 4:
             raise Wrong("my_init should return four things, (W1, b1, W2, b2).")
         W1, b1, W2 = (vector(v, c.num_hidden, f"Your {k}") for k, v in zip(("W1", "b1", "W2"), got))
-        return [W1, b1, W2, np.array([number(got[3], "Your b2")])]
+        return [W1, b1, W2, number(got[3], "Your b2")]
 
     first, again, other = draw(c.seed), draw(c.seed), draw(c.seed + 1)
     if not all(np.array_equal(a, b) for a, b in zip(first, again)):
@@ -119,8 +111,7 @@ def _start(fn: Any, c: Case) -> float:
             f"seed = {c.seed} and seed = {c.seed + 1} gave the same start.\n  Hint: use the seed: "
             "rng = np.random.default_rng(seed)."
         )
-    W1, b1, W2, b2 = first
-    return float(_distinct(_hidden_rows(c.X, c.y, W1, b1, W2, float(b2[0]))))
+    return float(_distinct(_hidden_rows(c.X, c.y, *first)))
 
 
 def _wave(n: int, seed: int, **settings: Any) -> Case:
