@@ -181,9 +181,10 @@ def _adam_step(w: Any, g: Any, m: Any, s: Any, t: int, *hyper: float, slip: str 
     return w - lr * m_hat / (np.sqrt(s_hat) + eps if root is None else root), m, s
 
 
-def _adam_run(c: Case, step: Any = _adam_step) -> np.ndarray:
+def _adam_run(c: Case, slip: str = "", step: Any = None) -> np.ndarray:
     """``c.num_steps`` updates from ``c.w``: with the gradient ``c.g``, or on the case's data;
-    ``step`` must return the new (w, m, s)."""
+    ``step`` (default: the lesson's, or a slip) must return the new (w, m, s)."""
+    step = step or partial(_adam_step, slip=slip)
     w, m, s = c.w.copy(), np.zeros(3), np.zeros(3)
     for t in range(1, c.num_steps + 1):
         g = c.g if "g" in c else np.append(*mse_gradient(c.X, c.y, forward(c.X, w[:2], w[2])))
@@ -232,12 +233,9 @@ ex06_4 = exercise(
             otherwise="return the new m and s too: the next step needs them.",
         ),
     ],
-    run=lambda fn, c: _adam_run(c, partial(call, fn, "my_adam_step")),
+    run=lambda fn, c: _adam_run(c, step=partial(call, fn, "my_adam_step")),
     reference=_adam_run,
-    mistakes=[
-        Gives(partial(_adam_run, step=partial(_adam_step, slip=slip)), hint)
-        for slip, hint in ADAM_SLIPS.items()
-    ],
+    mistakes=[Gives(partial(_adam_run, slip=slip), hint) for slip, hint in ADAM_SLIPS.items()],
     otherwise="m = beta1 m + (1 - beta1) g, s = beta2 s + (1 - beta2) g^2, m_hat = m / (1 - "
     "beta1^t), s_hat = s / (1 - beta2^t), w - lr m_hat / (sqrt(s_hat) + eps).",
     rtol=1e-6,

@@ -192,24 +192,20 @@ def _max_lr(c: Case, slip: str = "") -> float:
     import torch
 
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (c.X, c.y))
-    sizes = [len(c.W1)] * 3 + [1]
 
     def J(theta: Any) -> Any:
-        W1, b1, W2, b2 = theta.split(sizes)
+        W1, b1, W2, b2 = theta.split([len(c.W1)] * 3 + [1])
         y_hat = torch.tanh(X_t[:, None] * W1 + b1) @ W2 + b2
         return torch.sum((y_hat - y_t) ** 2) / (1 if slip == "sum" else len(c.X))
 
     theta = torch.from_numpy(np.concatenate([c.W1, c.b1, c.W2, [c.b2]]))
     lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(J, theta)).numpy()
-    biggest = lam[np.argmax(np.abs(lam))]
-    return {"1/lmax": 1 / lam[-1], "largest size": 2 / abs(biggest)}.get(slip, 2 / lam[-1])
+    return {"1/lmax": 1 / lam[-1], "largest size": 2 / np.max(np.abs(lam))}.get(slip, 2 / lam[-1])
 
 
 def _curvature_case(n: int, num_hidden: int, seed: int, scale: float) -> Case:
-    c = _wave(n, seed)
-    rng = np.random.default_rng(seed)
-    W1, b1, W2 = rng.normal(scale=scale, size=(3, num_hidden))
-    return c.but(W1=W1, b1=b1, W2=W2, b2=0.0)
+    W1, b1, W2 = np.random.default_rng(seed).normal(scale=scale, size=(3, num_hidden))
+    return _wave(n, seed, W1=W1, b1=b1, W2=W2, b2=0.0)
 
 
 LR_SLIPS = {
