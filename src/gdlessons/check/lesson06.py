@@ -3,8 +3,6 @@
 >>> verdict = ex06_1(lambda X: 0.1)
 ✗ Exercise 6.1: not yet. On hidden data (n = 30) your lr is 0.1; the right one is 0.1679.
   Hint: compute H = 2/n A^T A with A = [X, 1], its eigenvalues with np.linalg.eigvalsh, then 2 / (lambda_min + lambda_max).
->>> verdict.status, verdict.points
-('fail', 0)
 """
 
 from __future__ import annotations

@@ -67,17 +67,16 @@ ex07_1 = exercise(
 )
 
 
-def _hidden_rows(X: Any, y: Any, *weights: Any) -> np.ndarray:
-    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at these weights (W1,
-    b1, W2, b2), by autograd through the lesson's MLP (``ddp_train.mlp``, float64)."""
+def _hidden_rows(X: Any, y: Any, theta: np.ndarray) -> np.ndarray:
+    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at the weights ``theta =
+    [*W1, *b1, *W2, b2]``, by autograd through the lesson's MLP (``ddp_train.mlp``, float64)."""
     import torch
 
     from gdlessons.ddp_train import mlp
 
     with torch.random.fork_rng():  # mlp's random start is replaced: the global generator untouched
-        model = mlp(len(weights[0]))
-    flat = torch.from_numpy(np.hstack(weights).astype(np.float64))  # in parameters() order
-    torch.nn.utils.vector_to_parameters(flat, model.parameters())
+        model = mlp(len(theta) // 3)
+    torch.nn.utils.vector_to_parameters(torch.from_numpy(theta), model.parameters())
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)).reshape(-1, 1) for a in (X, y))
     torch.nn.functional.mse_loss(model(X_t), y_t).backward()
     return torch.stack([p.grad.reshape(-1) for p in list(model.parameters())[:3]], dim=1).numpy()
@@ -92,26 +91,25 @@ def _start(fn: Any, c: Case) -> float:
     """The student's start, called twice with the seed and once with another: its number of
     different hidden units (distinct gradient rows) on the case's wave."""
 
-    def draw(seed: int) -> list[np.ndarray]:
+    def draw(seed: int) -> np.ndarray:
         got = call(fn, "my_init", c.num_hidden, seed)
         if not isinstance(got, (tuple, list)) or len(got) != 4:
             raise Wrong("my_init should return four things, (W1, b1, W2, b2).")
         W1, b1, W2 = (vector(v, c.num_hidden, f"Your {k}") for k, v in zip(("W1", "b1", "W2"), got))
-        return [W1, b1, W2, number(got[3], "Your b2")]
+        return np.hstack([W1, b1, W2, number(got[3], "Your b2")])
 
     first, again, other = draw(c.seed), draw(c.seed), draw(c.seed + 1)
-    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
+    if not np.array_equal(first, again):
         raise Wrong(
             f"two calls with seed = {c.seed} gave different starts.\n  Hint: draw every random "
             "number from rng = np.random.default_rng(seed), created inside my_init."
         )
-    differs = not all(np.array_equal(a, b) for a, b in zip(first, other))
-    if not differs and _distinct(np.stack(first[:3], axis=1)) > 1:
+    if np.array_equal(first, other) and _distinct(first[:-1].reshape(3, -1).T) > 1:
         raise Wrong(
             f"seed = {c.seed} and seed = {c.seed + 1} gave the same start.\n  Hint: use the seed: "
             "rng = np.random.default_rng(seed)."
         )
-    return float(_distinct(_hidden_rows(c.X, c.y, *first)))
+    return float(_distinct(_hidden_rows(c.X, c.y, first)))
 
 
 def _wave(n: int, seed: int, **settings: Any) -> Case:
@@ -262,8 +260,7 @@ predict07_a = prediction(
 def _zero_start_rows() -> int:
     """Different gradient rows of the lesson's 3-unit MLP on its wave, all weights 0."""
     X, y = make_wave_data(20, noise=0.1, seed=0)
-    zeros = np.zeros(3)
-    return _distinct(_hidden_rows(X, y, zeros, zeros, zeros, 0.0))
+    return _distinct(_hidden_rows(X, y, np.zeros(3 * 3 + 1)))
 
 
 predict07_b = prediction(

@@ -1,11 +1,7 @@
 """Checks of lesson 08: data-parallel gradient descent.
 
->>> def my_combine(grads, sizes):
-...     return grads[0]
->>> verdict = ex08_2(my_combine)
+>>> verdict = ex08_2(lambda grads, sizes: grads[0])
 ✗ Exercise 8.2: not yet. For shards of sizes [3, 5, 9] your gradient is ...
->>> verdict.status, verdict.points
-('fail', 0)
 """
 
 from __future__ import annotations
