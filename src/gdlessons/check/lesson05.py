@@ -347,17 +347,25 @@ predict05_a = prediction(
 )
 
 
-def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
-    """The small-lr noise floor lr · sigma² · trace(H) / (2 B) at ``batch_size``, over B = 1's.
+def _hessian(X: Any, scale: float = 2.0, bias: bool = True) -> np.ndarray:
+    """The MSE's Hessian for y_hat = X w + b, ``scale``/n A^T A with A = [X, 1] (or X alone)."""
+    A = np.column_stack([X, np.ones(len(X))] if bias else [X]).astype(np.float64)
+    return scale / len(X) * A.T @ A
 
-    ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0).
-    """
-    X, _ = _lesson_data()
-    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
-    trace = np.trace(2 / len(X) * A.T @ A)
-    lr, sigma = 0.1, 0.01
-    floor = [lr * sigma**2 * trace / (2 * b**power) for b in (1, batch_size)]
-    return float(floor[1] / floor[0])
+
+def _small_lr_floor(c: Case, batch_power: float = 1.0, scale: float = 2.0) -> float:
+    """The small-lr noise floor J - J_min = lr sigma² trace(H) / (2 B) of the case's ``X``, ``lr``,
+    ``sigma`` and ``batch_size``; the usual slips: other powers of B, H without its 2."""
+    trace = np.trace(_hessian(c.X, scale))
+    return float(c.lr * c.sigma**2 * trace / (2 * c.batch_size**batch_power))
+
+
+def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
+    """The floor at ``batch_size`` over B = 1's, at lr = 0.1 on the lesson's data (sigma = 0.01);
+    ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0)."""
+    c = Case(X=_lesson_data()[0], lr=0.1, sigma=0.01)
+    floors = [_small_lr_floor(c.but(batch_size=b), power) for b in (1, batch_size)]
+    return floors[1] / floors[0]
 
 
 predict05_b = prediction(

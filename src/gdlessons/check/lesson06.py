@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, call, read_number, vector
-from gdlessons.check.lesson05 import WB, _sgd_run
+from gdlessons.check.lesson05 import WB, _hessian, _sgd_run
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, exercise, hidden_case
 from gdlessons.data import toy_data
@@ -25,9 +25,8 @@ __all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "predict06_a", "predict06_b"]
 
 def _best_lr(c: Case, slip: str = "") -> float:
     """2 / (lambda_min + lambda_max) of H = 2/n A^T A with A = [X, 1], or one classic slip."""
-    A = c.X if slip == "no bias" else np.column_stack([c.X, np.ones(c.n)])
     scale = {"no 2": 1.0, "no 1/n": 2.0 * c.n}.get(slip, 2.0)
-    low, *_, high = np.linalg.eigvalsh(scale / c.n * A.astype(np.float64).T @ A)
+    low, *_, high = np.linalg.eigvalsh(_hessian(c.X, scale, bias=slip != "no bias"))
     lrs = {"2/lmax": 2 / high, "1/lmax": 1 / high, "half": 1 / (low + high)}
     return lrs.get(slip, 2 / (low + high))
 
@@ -247,9 +246,7 @@ ex06_4 = exercise(
 
 def _eigenvalues(shift: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """The Hessian's eigenvalues for y_hat = w x + b on (x - shift) / scale, ascending."""
-    X = (toy_data()[0].astype(np.float64) - shift) / scale
-    A = np.column_stack([X, np.ones_like(X)])
-    return np.linalg.eigvalsh(2 / len(X) * A.T @ A)
+    return np.linalg.eigvalsh(_hessian((toy_data()[0].astype(np.float64) - shift) / scale))
 
 
 def _kappa(shift: float = 0.0, scale: float = 1.0) -> float:
