@@ -119,19 +119,25 @@ ex06_2 = exercise(
 )
 
 
-def _momentum_run(c: Case, variant: str) -> np.ndarray:
-    """Full-batch momentum in NumPy with one classic slip, on ``[*w, b]``.
-
-    'dampened': v = m v + (1 - m) g; 'late': step with the old velocity, then update it.
-    """
-    wb, v = np.zeros(c.d + 1), np.zeros(c.d + 1)
+def _momentum_run(c: Case, slip: str) -> np.ndarray:
+    """Full-batch momentum in NumPy on ``[*w, b]``, with one classic slip: 'plain' (v never
+    carried over), 'dampened' (v = m v + (1 - m) g), 'late' (step with v, then update it)."""
+    wb, v, m = np.zeros(c.d + 1), np.zeros(c.d + 1), 0.0 if slip == "plain" else c.momentum
     for _ in range(c.num_epochs):
         g = np.append(*mse_gradient(c.X, c.y, forward(c.X, wb[:-1], wb[-1])))
-        new = c.momentum * v + (1 - c.momentum if variant == "dampened" else 1.0) * g
-        wb, v = wb - c.lr * (v if variant == "late" else new), new
+        new = m * v + (1 - m if slip == "dampened" else 1.0) * g
+        wb, v = wb - c.lr * (v if slip == "late" else new), new
     return wb
 
 
+MOMENTUM_SLIPS = {
+    "plain": "that is plain gradient descent: the velocity must carry over from one epoch to the "
+    "next (create v before the loop, v = momentum * v + g inside).",
+    "dampened": "PyTorch's SGD adds the whole gradient, v = momentum * v + g, without a "
+    "(1 - momentum) factor.",
+    "late": "update the velocity first, then step with the new one: v = momentum * v + g; "
+    "w = w - lr * v.",
+}
 ex06_3 = exercise(
     "6.3",
     2,
@@ -143,23 +149,7 @@ ex06_3 = exercise(
     steps=True,
     read=WB,
     reference=lambda c: _sgd_run(c, momentum=c.momentum),
-    mistakes=[
-        Gives(
-            _sgd_run,
-            "that is plain gradient descent: the velocity must carry over from one epoch to the "
-            "next (create v before the loop, v = momentum * v + g inside).",
-        ),
-        Gives(
-            lambda c: _momentum_run(c, "dampened"),
-            "PyTorch's SGD adds the whole gradient, v = momentum * v + g, without a "
-            "(1 - momentum) factor.",
-        ),
-        Gives(
-            lambda c: _momentum_run(c, "late"),
-            "update the velocity first, then step with the new one: v = momentum * v + g; "
-            "w = w - lr * v.",
-        ),
-    ],
+    mistakes=[Gives(partial(_momentum_run, slip=s), hint) for s, hint in MOMENTUM_SLIPS.items()],
     otherwise="start from w = 0, b = 0 and v = 0 (one velocity for w, one for b); each epoch: the "
     "full gradient g, then v = momentum * v + g, then w = w - lr * v.",
     passed="my_momentum takes the same steps as torch.optim.SGD with momentum on two hidden data "
