@@ -787,6 +787,11 @@ ANSWERS = {
         ),
         ("no_bias", lambda w, b: linear(w, b, bias=False), fails("has no bias")),
         ("the_weight", lambda w, b: linear(w, b).weight, fails("should return the layer")),
+        (
+            "two_inputs",
+            lambda w, b: nn.utils.skip_init(nn.Linear, 2, 1),
+            fails("the layer is nn.Linear(2, 1); one input feature and one output"),
+        ),
         ("frozen", lambda w, b: linear(w, b, frozen=True), fails("no longer require grad")),
     ],
     "ex04_2": [

@@ -35,17 +35,13 @@ ex04_1 = exercise(
     rules=[
         (
             lambda layer, c: not _is_nn(layer, "Linear"),
-            lambda layer, c: (
-                "my_linear should return the layer, an nn.Linear, but returned a "
-                f"{type(layer).__name__}."
-            ),
+            "my_linear should return the layer, an nn.Linear, but returned a "
+            "{got.__class__.__name__}.",
         ),
         (
             lambda layer, c: (layer.in_features, layer.out_features) != (1, 1),
-            lambda layer, c: (
-                f"the layer is nn.Linear({layer.in_features}, {layer.out_features}); "
-                "one input feature and one output: nn.Linear(1, 1)."
-            ),
+            "the layer is nn.Linear({got.in_features}, {got.out_features}); one input feature "
+            "and one output: nn.Linear(1, 1).",
         ),
         (
             lambda layer, c: layer.bias is None,
