@@ -235,7 +235,8 @@ def _floor_case(n: int, seed: int) -> Case:
     """Hidden data, its least-squares loss, and the floor of one-sample SGD at lr = 0.1: the mean
     of J - J_min over the second epoch (a row every 10 steps)."""
     c = hidden_case(n, [1.5, -2.0], 0.5, seed, lr=0.1, num_epochs=2, num_steps=2 * n)
-    *w, b = np.linalg.lstsq(np.column_stack([c.X, np.ones(n)]).astype(np.float64), c.y)[0]
+    A = np.column_stack([c.X, np.ones(n)]).astype(np.float64)
+    *w, b = np.linalg.lstsq(A, c.y, rcond=None)[0]  # the least-squares fit
     c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, np.array(w), b) - c.y) ** 2)))
     return c.but(floor=float(np.mean(_sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
 

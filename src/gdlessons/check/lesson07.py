@@ -74,7 +74,7 @@ def _hidden_rows(X: Any, y: Any, theta: np.ndarray) -> np.ndarray:
 
     from gdlessons.ddp_train import mlp
 
-    with torch.random.fork_rng():  # mlp's random start is replaced: the global generator untouched
+    with torch.random.fork_rng(devices=[]):  # mlp's random start is replaced: keep the seed
         model = mlp(len(theta) // 3)
     torch.nn.utils.vector_to_parameters(torch.from_numpy(theta), model.parameters())
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)).reshape(-1, 1) for a in (X, y))
