@@ -787,6 +787,11 @@ ANSWERS = {
         ),
         ("no_bias", lambda w, b: linear(w, b, bias=False), fails("has no bias")),
         ("the_weight", lambda w, b: linear(w, b).weight, fails("should return the layer")),
+        (
+            "two_inputs",
+            lambda w, b: nn.utils.skip_init(nn.Linear, 2, 1),
+            fails("the layer is nn.Linear(2, 1); one input feature and one output"),
+        ),
         ("frozen", lambda w, b: linear(w, b, frozen=True), fails("no longer require grad")),
     ],
     "ex04_2": [
@@ -1248,6 +1253,20 @@ def test_other_schedules_below_the_floor_pass_too():
 
     for answer in (warmup_cosine, step_decay):
         assert feedback(check.ex05_4, answer).status == "pass"
+
+
+def test_the_mlp_forward_check_compares_with_the_lessons_nn_sequential():
+    """Exercise 7.1's reference is the NumPy formula; the verdict claims nn.Sequential's output."""
+    problem = check.ex07_1.problem
+    for case in problem.cases:
+        H = len(case.W1)
+        with torch.random.fork_rng(devices=[]):  # its random start is replaced below
+            model = nn.Sequential(nn.Linear(1, H), nn.Tanh(), nn.Linear(H, 1)).double()
+        with torch.no_grad():
+            for p, value in zip(model.parameters(), (case.W1, case.b1, case.W2, [case.b2])):
+                p.copy_(torch.tensor(value, dtype=torch.float64).reshape(p.shape))
+            X = torch.tensor(case.X, dtype=torch.float64).reshape(-1, 1)
+            np.testing.assert_allclose(problem.reference(case), model(X).flatten(), rtol=1e-12)
 
 
 def test_the_adam_check_compares_with_torch_optim_adam():

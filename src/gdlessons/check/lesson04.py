@@ -2,8 +2,6 @@
 
 >>> verdict = ex04_4(lambda y_hat, y: float(np.mean((y_hat - y) ** 2)))
 ✓ Exercise 4.4: right! ...
->>> verdict.points, verdict.max_points
-(2, 2)
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import close, read_number, read_pair
+from gdlessons.check.lesson05 import _is_nn, _sgd_run
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
 from gdlessons.data import toy_data
@@ -22,12 +21,6 @@ from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
 from gdlessons.train import train_nn
 
 __all__ = ["ex04_1", "ex04_2", "ex04_3", "ex04_4", "ex04_5", "predict04_a", "predict04_b"]
-
-
-def _is_linear(layer: Any) -> bool:
-    from torch import nn
-
-    return isinstance(layer, nn.Linear)
 
 
 ex04_1 = exercise(
@@ -41,18 +34,14 @@ ex04_1 = exercise(
     },
     rules=[
         (
-            lambda layer, c: not _is_linear(layer),
-            lambda layer, c: (
-                "my_linear should return the layer, an nn.Linear, but returned a "
-                f"{type(layer).__name__}."
-            ),
+            lambda layer, c: not _is_nn(layer, "Linear"),
+            "my_linear should return the layer, an nn.Linear, but returned a "
+            "{got.__class__.__name__}.",
         ),
         (
             lambda layer, c: (layer.in_features, layer.out_features) != (1, 1),
-            lambda layer, c: (
-                f"the layer is nn.Linear({layer.in_features}, {layer.out_features}); "
-                "one input feature and one output: nn.Linear(1, 1)."
-            ),
+            "the layer is nn.Linear({got.in_features}, {got.out_features}); one input feature "
+            "and one output: nn.Linear(1, 1).",
         ),
         (
             lambda layer, c: layer.bias is None,
@@ -76,33 +65,10 @@ ex04_1 = exercise(
 )
 
 
-def _nn_run(c: Case, bug: str) -> list[float]:
-    """A run of lesson 04's loop with one classic bug: 'zero_grad' (forgotten) or 'flat_y'."""
-    import torch
-    from torch import nn
-
-    X, y = torch.from_numpy(c.X.copy()).reshape(-1, 1), torch.from_numpy(c.y.copy())
-    y = y if bug == "flat_y" else y.reshape(-1, 1)
-    model = nn.utils.skip_init(nn.Linear, 1, 1)
-    with torch.no_grad():
-        model.weight.zero_()
-        model.bias.zero_()
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(c.num_epochs):
-            loss = nn.MSELoss()(model(X), y)
-            if bug != "zero_grad":
-                optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return [model.weight.item(), model.bias.item()]
-
-
-def _train_nn(case: Case, **changes: Any) -> History | None:
-    """``train_nn`` from zero on the case (with changes); None for no epochs."""
+def _from_zero(case: Case, trainer: Any = train_nn, **changes: Any) -> History:
+    """A run of ``trainer`` from zero on the case, with some of its settings or data changed."""
     c = case.but(**changes)
-    return train_nn(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0) if c.num_epochs else None
+    return trainer(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
 
 
 NO_BIAS = (
@@ -120,20 +86,20 @@ ex04_2 = exercise(
     ],
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your final w, Your final b"),
-    reference=_train_nn,
+    reference=_from_zero,
     mistakes=[
-        Gives(
-            lambda c: _nn_run(c, "flat_y"),
+        Gives(  # (n, 1) - (n,): every prediction against every target, i.e. against their mean
+            lambda c: _from_zero(c, y=np.full_like(c.y, c.y.mean())),
             "y is still flat, shape ({n},), while the layer outputs ({n}, 1): the loss compares "
             "every prediction with every target. Use y.reshape(-1, 1).",
         ),
-        Gives(
-            lambda c: _nn_run(c, "zero_grad"),
+        Gives(  # without zero_grad each step adds all earlier gradients: momentum 1
+            lambda c: _sgd_run(c, momentum=1.0),
             "the gradients pile up: call optimizer.zero_grad() in every epoch, before "
             "loss.backward().",
         ),
-        Gives(lambda c: _train_nn(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
-        Gives(lambda c: _train_nn(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
+        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
+        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
     ],
     otherwise="start from weight = 0 and bias = 0 (under torch.no_grad(), not nn.Linear's random "
     "start); use nn.MSELoss() and torch.optim.SGD(model.parameters(), lr=lr).",
@@ -142,11 +108,9 @@ ex04_2 = exercise(
 
 
 def _line_case(X: np.ndarray) -> Case:
-    """A case on y = 3x + 1 (no noise), with its least-squares fit and the bound 2/L."""
-    A = np.column_stack([X.astype(np.float64), np.ones(len(X))])
-    w_ls, b_ls = np.linalg.lstsq(A, 3 * X.astype(np.float64) + 1, rcond=None)[0]
+    """A case on y = 3x + 1 (no noise: the fit is w = 3, b = 1), with the bound 2/L."""
     L = lipschitz_constant(X, bias=True)
-    return Case(n=len(X), X=X, y=3 * X + 1, w_ls=w_ls, b_ls=b_ls, L=L, bound=2 / L)
+    return Case(n=len(X), X=X, y=3 * X + 1, L=L, bound=2 / L)
 
 
 RUNS = ("train_numpy", "train_autograd", "train_nn")
@@ -157,7 +121,7 @@ def _not_there(got: np.ndarray, c: Case) -> str:
     k = int(np.argmax(np.any(np.abs(got - c.want) > 0.01, axis=1)))
     return (
         f"on data with n = {c.n}, the {RUNS[k]} run ends at w = {got[k, 0]:.3f}, b = "
-        f"{got[k, 1]:.3f}, not yet w = {c.w_ls:.3f}, b = {c.b_ls:.3f} (to 2 decimals)."
+        f"{got[k, 1]:.3f}, not yet w = 3.000, b = 1.000 (to 2 decimals)."
     )
 
 
@@ -199,7 +163,7 @@ ex04_3 = exercise(
         ),
     ],
     read=lambda runs, c: np.array([[h.w_final, h.b_final] for h in runs]),
-    reference=lambda c: np.tile([c.w_ls, c.b_ls], (3, 1)),
+    reference=lambda c: np.tile([3.0, 1.0], (3, 1)),
     rtol=0.0,
     atol=0.01,
     setting=_not_there,
@@ -208,15 +172,6 @@ ex04_3 = exercise(
     passed="all three implementations fit y = 3x + 1 to 2 decimals, with identical trajectories, "
     "on the toy X and on a hidden X.",
 )
-
-
-def _broadcast_loss(c: Case) -> float:
-    import torch
-    from torch import nn
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the broadcasting warning: this exercise is about it
-        return nn.MSELoss()(torch.from_numpy(c.y_hat), torch.from_numpy(c.y)).item()
 
 
 def _broadcast_case(n: int, seed: int) -> Case:
@@ -244,7 +199,7 @@ ex04_4 = exercise(
         )
     ],
     read=read_number("Your loss"),
-    reference=_broadcast_loss,
+    reference=lambda c: float(np.mean((c.y_hat - c.y) ** 2)),  # (n, 1) - (n,): (n, n)
     mistakes=[
         Shows(
             lambda got, c: close(got, mse_loss(c.y_hat.reshape(-1), c.y)),
@@ -281,15 +236,15 @@ ex04_5 = exercise(
     },
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your w, Your b"),
-    reference=_train_nn,
+    reference=_from_zero,
     mistakes=[
         Gives(
-            lambda c: _train_nn(c, lr=c.n * c.lr),
+            lambda c: _from_zero(c, lr=c.n * c.lr),
             "that is the run with {n} times larger steps: reduction='sum' is n times the mean, so "
             "its gradient is n times larger. Divide lr by n = {n}.",
         ),
         Gives(
-            lambda c: _train_nn(c, lr=c.n * c.n * c.lr),
+            lambda c: _from_zero(c, lr=c.n * c.n * c.lr),
             "you multiplied lr by n; with the n times larger gradient the step is n² too large. "
             "Divide by n instead.",
         ),

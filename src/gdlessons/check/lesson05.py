@@ -3,13 +3,12 @@
 >>> from gdlessons.modules import LinearRegression
 >>> verdict = ex05_1(LinearRegression)
 ✓ Exercise 5.1: right! ...
->>> bool(verdict)
-True
 """
 
 from __future__ import annotations
 
 from functools import cache, partial
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -24,10 +23,11 @@ from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 __all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4", "predict05_a", "predict05_b"]
 
 
-def _is_module(model: Any) -> bool:
+def _is_nn(value: Any, kind: str) -> bool:
+    """Whether ``value`` is a ``torch.nn.<kind>`` (torch is imported when a check runs)."""
     from torch import nn
 
-    return isinstance(model, nn.Module)
+    return isinstance(value, getattr(nn, kind))
 
 
 def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
@@ -63,13 +63,11 @@ def _forward(model: Any, c: Case) -> np.ndarray:
 
 
 def _model_case(n: int, d: int, seed: int) -> Case:
-    case = hidden_case(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed, num_features=d)
-    return case.but(w_set=np.linspace(-0.5, 1.0, d).astype(np.float32))
-
-
-def _model_reference(c: Case) -> np.ndarray:
+    """Hidden data, the (w, b) set before model(X), and there ``[*(X @ w + b), *dw, db]``."""
+    c = hidden_case(n, list(np.linspace(1.0, -2.0, d)), 0.5, seed, num_features=d)
+    c = c.but(w_set=np.linspace(-0.5, 1.0, d).astype(np.float32))
     y_hat = forward(c.X, c.w_set, 0.25)
-    return np.concatenate([y_hat, np.append(*mse_gradient(c.X, c.y, y_hat))])
+    return c.but(expected=np.concatenate([y_hat, np.append(*mse_gradient(c.X, c.y, y_hat))]))
 
 
 ex05_1 = exercise(
@@ -84,7 +82,7 @@ ex05_1 = exercise(
     },
     rules=[
         (
-            lambda model, c: not _is_module(model),
+            lambda model, c: not _is_nn(model, "Module"),
             "MyLinearRegression(num_features) should create an nn.Module: write class "
             "MyLinearRegression(nn.Module).",
         ),
@@ -109,7 +107,7 @@ ex05_1 = exercise(
         ),
     ],
     read=_forward,
-    reference=_model_reference,
+    reference=lambda c: c.expected,
     setting=lambda got, c: (
         f"On hidden data (n = {c.n}) at w = {fmt(c.w_set)}, b = 0.25, "
         f"model(X) starts {fmt(got[:3])}…; X @ w + b starts {fmt(c.want[:3])}…."
@@ -127,54 +125,30 @@ ex05_1 = exercise(
 )
 
 
-def _sgd_run(
-    c: Case, batch_size: int | None = None, momentum: float = 0.0, schedule: Any = None
-) -> History:
-    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero; ``schedule``
-    makes its scheduler from the optimizer."""
+def _sgd_run(c: Case, batch_size: Any = None, momentum: float = 0.0, **how: Any) -> History:
+    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero. ``how``:
+    ``schedule`` makes its scheduler from the optimizer; ``anew``: a loader made anew in every
+    epoch (one call per epoch), which deals the first epoch's batches again."""
     import torch
 
     from gdlessons.modules import LinearRegression, train_minibatch
 
     model = LinearRegression(c.d)
     optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
-    scheduler = schedule(optimizer) if schedule else None
-    return train_minibatch(
-        model,
-        optimizer,
-        c.X,
-        c.y,
-        c.num_epochs,
-        batch_size=batch_size,
-        seed=c.seed,
-        record_every=c.get("record_every"),
-        scheduler=scheduler,
-    )
+    options = dict(batch_size=batch_size, seed=c.seed, record_every=c.get("record_every"))
+    options["scheduler"] = how["schedule"](optimizer) if "schedule" in how else None
+    for epochs in [1] * c.num_epochs if how.get("anew") else [c.num_epochs]:
+        h = train_minibatch(model, optimizer, c.X, c.y, epochs, **options)
+    return h
 
 
-def _loader_run(c: Case, shuffle: bool = True, every_epoch: bool = False) -> np.ndarray:
-    """A mini-batch run with a plain DataLoader: unshuffled, or made anew in every epoch."""
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from gdlessons.modules import LinearRegression
-
-    model = LinearRegression(c.d)
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr)
-
-    def loader() -> DataLoader:
-        shuffled = torch.Generator().manual_seed(c.seed)
-        data = TensorDataset(*tensors(c.X, c.y))
-        return DataLoader(data, batch_size=c.batch_size, shuffle=shuffle, generator=shuffled)
-
-    batches = loader()
-    for _ in range(c.num_epochs):
-        for X_batch, y_batch in loader() if every_epoch else batches:
-            loss = torch.nn.MSELoss()(model(X_batch), y_batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return np.append(model.w.detach().numpy(), model.b.item())
+def _in_order(c: Case) -> np.ndarray:
+    """Mini-batch gradient descent from zero over the batches in their order, never shuffled."""
+    wb, B = np.zeros(c.d + 1), c.batch_size
+    for _, i in product(range(c.num_epochs), range(0, c.n, B)):
+        X, y = c.X[i : i + B], c.y[i : i + B]
+        wb = wb - c.lr * np.append(*mse_gradient(X, y, forward(X, wb[:-1], wb[-1])))
+    return wb
 
 
 WB = read_pair("(w, b)", "Your w, Your b", d=True)
@@ -197,12 +171,12 @@ ex05_2 = exercise(
             "epoch: one step per batch.",
         ),
         Gives(
-            lambda c: _loader_run(c, shuffle=False),
+            _in_order,
             "the batches were never shuffled: DataLoader(..., shuffle=True, "
             "generator=torch.Generator().manual_seed(seed)).",
         ),
         Gives(
-            lambda c: _loader_run(c, every_epoch=True),
+            lambda c: _sgd_run(c, c.batch_size, anew=True),
             "every epoch deals the same batches: a loader (and its generator) made inside the "
             "epoch loop starts afresh each epoch. Create it once, before the epochs.",
         ),
@@ -261,14 +235,10 @@ def _floor_case(n: int, seed: int) -> Case:
     """Hidden data, its least-squares loss, and the floor of one-sample SGD at lr = 0.1: the mean
     of J - J_min over the second epoch (a row every 10 steps)."""
     c = hidden_case(n, [1.5, -2.0], 0.5, seed, lr=0.1, num_epochs=2, num_steps=2 * n)
-    c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, *_least_squares(c)) - c.y) ** 2)))
+    A = np.column_stack([c.X, np.ones(n)]).astype(np.float64)
+    *w, b = np.linalg.lstsq(A, c.y, rcond=None)[0]  # the least-squares fit
+    c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, np.array(w), b) - c.y) ** 2)))
     return c.but(floor=float(np.mean(_sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
-
-
-def _least_squares(c: Case) -> tuple[np.ndarray, float]:
-    A = np.column_stack([c.X, np.ones(c.n)]).astype(np.float64)
-    coef = np.linalg.lstsq(A, c.y, rcond=None)[0]
-    return coef[:-1], coef[-1]
 
 
 def _lrs(fn: Any, num_steps: int) -> np.ndarray:
@@ -378,17 +348,25 @@ predict05_a = prediction(
 )
 
 
-def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
-    """The small-lr noise floor lr · sigma² · trace(H) / (2 B) at ``batch_size``, over B = 1's.
+def _hessian(X: Any, scale: float = 2.0, bias: bool = True) -> np.ndarray:
+    """The MSE's Hessian for y_hat = X w + b, ``scale``/n A^T A with A = [X, 1] (or X alone)."""
+    A = np.column_stack([X, np.ones(len(X))] if bias else [X]).astype(np.float64)
+    return scale / len(X) * A.T @ A
 
-    ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0).
-    """
-    X, _ = _lesson_data()
-    A = np.column_stack([X, np.ones(len(X))]).astype(np.float64)
-    trace = np.trace(2 / len(X) * A.T @ A)
-    lr, sigma = 0.1, 0.01
-    floor = [lr * sigma**2 * trace / (2 * b**power) for b in (1, batch_size)]
-    return float(floor[1] / floor[0])
+
+def _small_lr_floor(c: Case, batch_power: float = 1.0, scale: float = 2.0) -> float:
+    """The small-lr noise floor J - J_min = lr sigma² trace(H) / (2 B) of the case's ``X``, ``lr``,
+    ``sigma`` and ``batch_size``; the usual slips: other powers of B, H without its 2."""
+    trace = np.trace(_hessian(c.X, scale))
+    return float(c.lr * c.sigma**2 * trace / (2 * c.batch_size**batch_power))
+
+
+def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
+    """The floor at ``batch_size`` over B = 1's, at lr = 0.1 on the lesson's data (sigma = 0.01);
+    ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0)."""
+    c = Case(X=_lesson_data()[0], lr=0.1, sigma=0.01)
+    floors = [_small_lr_floor(c.but(batch_size=b), power) for b in (1, batch_size)]
+    return floors[1] / floors[0]
 
 
 predict05_b = prediction(

@@ -3,8 +3,6 @@
 >>> verdict = ex06_1(lambda X: 0.1)
 ✗ Exercise 6.1: not yet. On hidden data (n = 30) your lr is 0.1; the right one is 0.1679.
   Hint: compute H = 2/n A^T A with A = [X, 1], its eigenvalues with np.linalg.eigvalsh, then 2 / (lambda_min + lambda_max).
->>> verdict.status, verdict.points
-('fail', 0)
 """
 
 from __future__ import annotations
@@ -15,11 +13,10 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, call, read_number, vector
-from gdlessons.check.lesson05 import WB, _sgd_run
+from gdlessons.check.lesson05 import WB, _hessian, _sgd_run
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, exercise, hidden_case
 from gdlessons.data import toy_data
-from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
 
@@ -28,12 +25,10 @@ __all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "predict06_a", "predict06_b"]
 
 def _best_lr(c: Case, slip: str = "") -> float:
     """2 / (lambda_min + lambda_max) of H = 2/n A^T A with A = [X, 1], or one classic slip."""
-    A = c.X if slip == "no bias" else np.column_stack([c.X, np.ones(c.n)])
     scale = {"no 2": 1.0, "no 1/n": 2.0 * c.n}.get(slip, 2.0)
-    lam = np.linalg.eigvalsh(scale / c.n * A.astype(np.float64).T @ A)
-    return {"2/lmax": 2 / lam[-1], "1/lmax": 1 / lam[-1], "half": 1 / (lam[0] + lam[-1])}.get(
-        slip, 2 / (lam[0] + lam[-1])
-    )
+    low, *_, high = np.linalg.eigvalsh(_hessian(c.X, scale, bias=slip != "no bias"))
+    lrs = {"2/lmax": 2 / high, "1/lmax": 1 / high, "half": 1 / (low + high)}
+    return lrs.get(slip, 2 / (low + high))
 
 
 def _inputs_case(n: int, scale: list[float], offset: list[float], seed: int) -> Case:
@@ -42,6 +37,17 @@ def _inputs_case(n: int, scale: list[float], offset: list[float], seed: int) -> 
     return c.but(X=c.X * np.float32(scale) + np.float32(offset))
 
 
+BEST_LR_SLIPS = {
+    "no bias": "the model has a bias: append a column of ones to X, A = [X, 1], as in the lesson.",
+    "no 2": "H = 2/n A^T A: the loss is a mean of squares, and a square's second derivative has a 2.",
+    "no 1/n": "H = 2/n A^T A: the loss is a mean over the n samples.",
+    "2/lmax": "2/lambda_max is the largest lr that still converges, not the fastest: the best lr "
+    "balances the flattest and the steepest direction, 2 / (lambda_min + lambda_max).",
+    "1/lmax": "1/lambda_max settles the steepest direction in one step but leaves the flat one "
+    "slow: balance the two, 2 / (lambda_min + lambda_max).",
+    "half": "exactly half: the balance 1 - lr lambda_min = -(1 - lr lambda_max) gives "
+    "lr = 2 / (lambda_min + lambda_max).",
+}
 ex06_1 = exercise(
     "6.1",
     1,
@@ -52,35 +58,7 @@ ex06_1 = exercise(
     ],
     read=read_number("Your lr"),
     reference=_best_lr,
-    mistakes=[
-        Gives(
-            partial(_best_lr, slip="no bias"),
-            "the model has a bias: append a column of ones to X, A = [X, 1], as in the lesson.",
-        ),
-        Gives(
-            partial(_best_lr, slip="no 2"),
-            "H = 2/n A^T A: the loss is a mean of squares, and a square's second derivative has a 2.",
-        ),
-        Gives(
-            partial(_best_lr, slip="no 1/n"),
-            "H = 2/n A^T A: the loss is a mean over the n samples.",
-        ),
-        Gives(
-            partial(_best_lr, slip="2/lmax"),
-            "2/lambda_max is the largest lr that still converges, not the fastest: the best lr "
-            "balances the flattest and the steepest direction, 2 / (lambda_min + lambda_max).",
-        ),
-        Gives(
-            partial(_best_lr, slip="1/lmax"),
-            "1/lambda_max settles the steepest direction in one step but leaves the flat one "
-            "slow: balance the two, 2 / (lambda_min + lambda_max).",
-        ),
-        Gives(
-            partial(_best_lr, slip="half"),
-            "exactly half: the balance 1 - lr lambda_min = -(1 - lr lambda_max) gives "
-            "lr = 2 / (lambda_min + lambda_max).",
-        ),
-    ],
+    mistakes=[Gives(partial(_best_lr, slip=slip), hint) for slip, hint in BEST_LR_SLIPS.items()],
     otherwise="compute H = 2/n A^T A with A = [X, 1], its eigenvalues with np.linalg.eigvalsh, "
     "then 2 / (lambda_min + lambda_max).",
     rtol=1e-4,
@@ -88,21 +66,16 @@ ex06_1 = exercise(
 )
 
 
-def _fit_predict(c: Case, slip: str = "") -> np.ndarray | None:
+def _fit_predict(c: Case, slip: str = "") -> np.ndarray:
     """Standardize with the training statistics, train from zero, predict X_new; or one slip."""
     X, X_new = c.X_train, c.X_new
     both = np.concatenate([X, X_new]) if slip == "all data" else X
     mean, std = both.mean(axis=0), both.std(axis=0, ddof=1 if slip == "ddof 1" else 0)
     spread = std**2 if slip == "variance" else std
-    own = (X_new - X_new.mean(axis=0)) / X_new.std(axis=0)
-    Z_new = {"raw": X_new, "not transformed": X_new, "own statistics": own}.get(
-        slip, (X_new - mean) / spread
-    )
+    Z_new, own = (X_new - mean) / spread, (X_new - X_new.mean(axis=0)) / X_new.std(axis=0)
+    Z_new = {"raw": X_new, "not transformed": X_new, "own statistics": own}.get(slip, Z_new)
     Z = X if slip == "raw" else (X - mean) / spread
-    try:
-        h = train_numpy(Z, c.y_train, c.lr, c.num_epochs, w0=0.0, b0=0.0)
-    except DivergenceError:  # that slip blows up: not what the student got
-        return None
+    h = train_numpy(Z, c.y_train, c.lr, c.num_epochs, w0=0.0, b0=0.0)  # a slip may diverge
     return forward(Z_new, h.w_final, h.b_final)
 
 
@@ -146,23 +119,25 @@ ex06_2 = exercise(
 )
 
 
-def _momentum_run(c: Case, variant: str) -> np.ndarray:
-    """Full-batch momentum in NumPy with one classic slip.
-
-    'dampened': v = m v + (1 - m) g; 'late': step with the old velocity, then update it.
-    """
-    w, b, vw, vb = np.zeros(c.d), 0.0, np.zeros(c.d), 0.0
+def _momentum_run(c: Case, slip: str) -> np.ndarray:
+    """Full-batch momentum in NumPy on ``[*w, b]``, with one classic slip: 'plain' (v never
+    carried over), 'dampened' (v = m v + (1 - m) g), 'late' (step with v, then update it)."""
+    wb, v, m = np.zeros(c.d + 1), np.zeros(c.d + 1), 0.0 if slip == "plain" else c.momentum
     for _ in range(c.num_epochs):
-        dw, db = mse_gradient(c.X, c.y, forward(c.X, w, b))
-        if variant == "late":
-            w, b = w - c.lr * vw, b - c.lr * vb
-        scale = 1 - c.momentum if variant == "dampened" else 1.0
-        vw, vb = c.momentum * vw + scale * dw, c.momentum * vb + scale * db
-        if variant != "late":
-            w, b = w - c.lr * vw, b - c.lr * vb
-    return np.append(w, b)
+        g = np.append(*mse_gradient(c.X, c.y, forward(c.X, wb[:-1], wb[-1])))
+        new = m * v + (1 - m if slip == "dampened" else 1.0) * g
+        wb, v = wb - c.lr * (v if slip == "late" else new), new
+    return wb
 
 
+MOMENTUM_SLIPS = {
+    "plain": "that is plain gradient descent: the velocity must carry over from one epoch to the "
+    "next (create v before the loop, v = momentum * v + g inside).",
+    "dampened": "PyTorch's SGD adds the whole gradient, v = momentum * v + g, without a "
+    "(1 - momentum) factor.",
+    "late": "update the velocity first, then step with the new one: v = momentum * v + g; "
+    "w = w - lr * v.",
+}
 ex06_3 = exercise(
     "6.3",
     2,
@@ -174,23 +149,7 @@ ex06_3 = exercise(
     steps=True,
     read=WB,
     reference=lambda c: _sgd_run(c, momentum=c.momentum),
-    mistakes=[
-        Gives(
-            _sgd_run,
-            "that is plain gradient descent: the velocity must carry over from one epoch to the "
-            "next (create v before the loop, v = momentum * v + g inside).",
-        ),
-        Gives(
-            lambda c: _momentum_run(c, "dampened"),
-            "PyTorch's SGD adds the whole gradient, v = momentum * v + g, without a "
-            "(1 - momentum) factor.",
-        ),
-        Gives(
-            lambda c: _momentum_run(c, "late"),
-            "update the velocity first, then step with the new one: v = momentum * v + g; "
-            "w = w - lr * v.",
-        ),
-    ],
+    mistakes=[Gives(partial(_momentum_run, slip=s), hint) for s, hint in MOMENTUM_SLIPS.items()],
     otherwise="start from w = 0, b = 0 and v = 0 (one velocity for w, one for b); each epoch: the "
     "full gradient g, then v = momentum * v + g, then w = w - lr * v.",
     passed="my_momentum takes the same steps as torch.optim.SGD with momentum on two hidden data "
@@ -198,19 +157,9 @@ ex06_3 = exercise(
 )
 
 
-def _adam_step(
-    w: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    s: np.ndarray,
-    t: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    slip: str = "",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _adam_step(w: Any, g: Any, m: Any, s: Any, t: int, *hyper: float, slip: str = "") -> tuple:
     """One Adam update (the lesson's, torch.optim.Adam's), or one classic slip in it."""
+    lr, beta1, beta2, eps = hyper
     m = beta1 * m + (g if slip == "no 1 - beta1" else (1 - beta1) * g)
     s = beta2 * s + (1 - beta2) * g**2
     t = t + 1 if slip == "t from 0" else t
@@ -219,27 +168,20 @@ def _adam_step(
     return w - lr * m_hat / (np.sqrt(s_hat) + eps if root is None else root), m, s
 
 
-def _adam_run(step: Any, c: Case) -> np.ndarray:
-    """``c.num_steps`` updates from ``c.w``: with the gradient ``c.g``, or on the case's data."""
+def _adam_run(c: Case, slip: str = "", step: Any = None) -> np.ndarray:
+    """``c.num_steps`` updates from ``c.w``: with the gradient ``c.g``, or on the case's data;
+    ``step`` (default: the lesson's, or a slip) must return the new (w, m, s)."""
+    step = step or partial(_adam_step, slip=slip)
     w, m, s = c.w.copy(), np.zeros(3), np.zeros(3)
     for t in range(1, c.num_steps + 1):
         g = c.g if "g" in c else np.append(*mse_gradient(c.X, c.y, forward(c.X, w[:2], w[2])))
-        w, m, s = step(w, np.asarray(g, dtype=np.float64), m, s, t, c.lr, 0.9, 0.999, c.eps)
-    return w
-
-
-def _student_run(fn: Any, c: Case) -> np.ndarray:
-    """The student's update, step after step; it must return the new (w, m, s)."""
-
-    def step(*args: Any) -> tuple[np.ndarray, ...]:
-        w_m_s = call(fn, "my_adam_step", *args)
+        w_m_s = step(w, np.asarray(g, dtype=np.float64), m, s, t, c.lr, 0.9, 0.999, c.eps)
         if not isinstance(w_m_s, (tuple, list)) or len(w_m_s) != 3:
             raise Wrong(
                 "my_adam_step should return three arrays, (w, m, s): the next step needs m and s."
             )
-        return tuple(vector(v, 3, f"The {k} you return") for k, v in zip("wms", w_m_s))
-
-    return _adam_run(step, c)
+        w, m, s = (vector(v, 3, f"The {k} you return") for k, v in zip("wms", w_m_s))
+    return w
 
 
 ADAM_SLIPS = {
@@ -278,12 +220,9 @@ ex06_4 = exercise(
             otherwise="return the new m and s too: the next step needs them.",
         ),
     ],
-    run=_student_run,
-    reference=partial(_adam_run, _adam_step),
-    mistakes=[
-        Gives(partial(_adam_run, partial(_adam_step, slip=slip)), hint)
-        for slip, hint in ADAM_SLIPS.items()
-    ],
+    run=lambda fn, c: _adam_run(c, step=partial(call, fn, "my_adam_step")),
+    reference=_adam_run,
+    mistakes=[Gives(partial(_adam_run, slip=slip), hint) for slip, hint in ADAM_SLIPS.items()],
     otherwise="m = beta1 m + (1 - beta1) g, s = beta2 s + (1 - beta2) g^2, m_hat = m / (1 - "
     "beta1^t), s_hat = s / (1 - beta2^t), w - lr m_hat / (sqrt(s_hat) + eps).",
     rtol=1e-6,
@@ -297,9 +236,7 @@ ex06_4 = exercise(
 
 def _eigenvalues(shift: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """The Hessian's eigenvalues for y_hat = w x + b on (x - shift) / scale, ascending."""
-    X = (toy_data()[0].astype(np.float64) - shift) / scale
-    A = np.column_stack([X, np.ones_like(X)])
-    return np.linalg.eigvalsh(2 / len(X) * A.T @ A)
+    return np.linalg.eigvalsh(_hessian((toy_data()[0].astype(np.float64) - shift) / scale))
 
 
 def _kappa(shift: float = 0.0, scale: float = 1.0) -> float:

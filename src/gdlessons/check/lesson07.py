@@ -1,7 +1,7 @@
 """Checks of lesson 07: a one-hidden-layer tanh MLP, its start, its tanh, its local curvature.
 
-The references are torch in float64: ``nn.Sequential(nn.Linear(1, H), nn.Tanh(), nn.Linear(H,
-1))`` loaded with the case's weights, autograd's gradients and Hessian. The hidden data are
+The references are in float64: the forward pass in NumPy, the gradients and the Hessian by
+autograd (the lesson's ``nn.Sequential`` loaded with the case's weights). The hidden data are
 ``make_wave_data`` waves from fixed seeds, never the lesson's own 20 points.
 
 >>> verdict = ex07_1(lambda X, W1, b1, W2, b2: np.tanh(np.outer(X, W1) + b1) @ W2)
@@ -28,31 +28,8 @@ from gdlessons.data import make_wave_data
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "predict07_a", "predict07_b"]
 
 
-def _model(W1: Any, b1: Any, W2: Any, b2: float) -> Any:
-    """The lesson's nn.Sequential in float64, holding these weights (arrays of shape (H,))."""
-    import torch
-    from torch import nn
-
-    W1, b1, W2 = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (W1, b1, W2))
-    H, f64 = len(W1), torch.float64  # skip_init: no random init, the global generator untouched
-    first = nn.utils.skip_init(nn.Linear, 1, H, dtype=f64)
-    model = nn.Sequential(first, nn.Tanh(), nn.utils.skip_init(nn.Linear, H, 1, dtype=f64))
-    with torch.no_grad():
-        model[0].weight.copy_(W1.reshape(-1, 1))
-        model[0].bias.copy_(b1)
-        model[2].weight.copy_(W2.reshape(1, -1))
-        model[2].bias.fill_(float(b2))
-    return model
-
-
 def _forward(c: Case, slip: str = "") -> np.ndarray:
-    """y_hat of the case's MLP at its inputs: torch's, or one classic slip in NumPy."""
-    if not slip:
-        import torch
-
-        with torch.no_grad():
-            X = torch.from_numpy(np.asarray(c.X, dtype=np.float64)).reshape(-1, 1)
-            return _model(c.W1, c.b1, c.W2, c.b2)(X).flatten().numpy()
+    """y_hat of the case's MLP at its inputs, tanh(X W1 + b1) W2 + b2, or one classic slip."""
     act = {"relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z}.get(slip, np.tanh)
     pre = np.outer(c.X, c.W1) + (0.0 if slip == "no b1" else c.b1)
     out = act(pre) @ c.W2 + (0.0 if slip == "no b2" else c.b2)
@@ -90,16 +67,19 @@ ex07_1 = exercise(
 )
 
 
-def _hidden_rows(X: Any, y: Any, W1: Any, b1: Any, W2: Any, b2: float) -> np.ndarray:
-    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at these weights."""
+def _hidden_rows(X: Any, y: Any, theta: np.ndarray) -> np.ndarray:
+    """One row per hidden unit, (dJ/dW1_j, dJ/db1_j, dJ/dW2_j) of the MSE at the weights ``theta =
+    [*W1, *b1, *W2, b2]``, by autograd through the lesson's MLP (``ddp_train.mlp``, float64)."""
     import torch
 
-    model = _model(W1, b1, W2, b2)
+    from gdlessons.ddp_train import mlp
+
+    with torch.random.fork_rng(devices=[]):  # mlp's random start is replaced: keep the seed
+        model = mlp(len(theta) // 3)
+    torch.nn.utils.vector_to_parameters(torch.from_numpy(theta), model.parameters())
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)).reshape(-1, 1) for a in (X, y))
     torch.nn.functional.mse_loss(model(X_t), y_t).backward()
-    first, last = model[0], model[2]
-    rows = [first.weight.grad[:, 0], first.bias.grad, last.weight.grad[0]]
-    return torch.stack(rows, dim=1).numpy()
+    return torch.stack([p.grad.reshape(-1) for p in list(model.parameters())[:3]], dim=1).numpy()
 
 
 def _distinct(rows: np.ndarray) -> int:
@@ -111,27 +91,25 @@ def _start(fn: Any, c: Case) -> float:
     """The student's start, called twice with the seed and once with another: its number of
     different hidden units (distinct gradient rows) on the case's wave."""
 
-    def draw(seed: int) -> list[np.ndarray]:
+    def draw(seed: int) -> np.ndarray:
         got = call(fn, "my_init", c.num_hidden, seed)
         if not isinstance(got, (tuple, list)) or len(got) != 4:
             raise Wrong("my_init should return four things, (W1, b1, W2, b2).")
         W1, b1, W2 = (vector(v, c.num_hidden, f"Your {k}") for k, v in zip(("W1", "b1", "W2"), got))
-        return [W1, b1, W2, np.array([number(got[3], "Your b2")])]
+        return np.hstack([W1, b1, W2, number(got[3], "Your b2")])
 
     first, again, other = draw(c.seed), draw(c.seed), draw(c.seed + 1)
-    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
+    if not np.array_equal(first, again):
         raise Wrong(
             f"two calls with seed = {c.seed} gave different starts.\n  Hint: draw every random "
             "number from rng = np.random.default_rng(seed), created inside my_init."
         )
-    differs = not all(np.array_equal(a, b) for a, b in zip(first, other))
-    if not differs and _distinct(np.stack(first[:3], axis=1)) > 1:
+    if np.array_equal(first, other) and _distinct(first[:-1].reshape(3, -1).T) > 1:
         raise Wrong(
             f"seed = {c.seed} and seed = {c.seed + 1} gave the same start.\n  Hint: use the seed: "
             "rng = np.random.default_rng(seed)."
         )
-    W1, b1, W2, b2 = first
-    return float(_distinct(_hidden_rows(c.X, c.y, W1, b1, W2, float(b2[0]))))
+    return float(_distinct(_hidden_rows(c.X, c.y, first)))
 
 
 def _wave(n: int, seed: int, **settings: Any) -> Case:
@@ -212,24 +190,20 @@ def _max_lr(c: Case, slip: str = "") -> float:
     import torch
 
     X_t, y_t = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (c.X, c.y))
-    sizes = [len(c.W1)] * 3 + [1]
 
     def J(theta: Any) -> Any:
-        W1, b1, W2, b2 = theta.split(sizes)
+        W1, b1, W2, b2 = theta.split([len(c.W1)] * 3 + [1])
         y_hat = torch.tanh(X_t[:, None] * W1 + b1) @ W2 + b2
         return torch.sum((y_hat - y_t) ** 2) / (1 if slip == "sum" else len(c.X))
 
     theta = torch.from_numpy(np.concatenate([c.W1, c.b1, c.W2, [c.b2]]))
     lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(J, theta)).numpy()
-    biggest = lam[np.argmax(np.abs(lam))]
-    return {"1/lmax": 1 / lam[-1], "largest size": 2 / abs(biggest)}.get(slip, 2 / lam[-1])
+    return {"1/lmax": 1 / lam[-1], "largest size": 2 / np.max(np.abs(lam))}.get(slip, 2 / lam[-1])
 
 
 def _curvature_case(n: int, num_hidden: int, seed: int, scale: float) -> Case:
-    c = _wave(n, seed)
-    rng = np.random.default_rng(seed)
-    W1, b1, W2 = rng.normal(scale=scale, size=(3, num_hidden))
-    return c.but(W1=W1, b1=b1, W2=W2, b2=0.0)
+    W1, b1, W2 = np.random.default_rng(seed).normal(scale=scale, size=(3, num_hidden))
+    return _wave(n, seed, W1=W1, b1=b1, W2=W2, b2=0.0)
 
 
 LR_SLIPS = {
@@ -286,8 +260,7 @@ predict07_a = prediction(
 def _zero_start_rows() -> int:
     """Different gradient rows of the lesson's 3-unit MLP on its wave, all weights 0."""
     X, y = make_wave_data(20, noise=0.1, seed=0)
-    zeros = np.zeros(3)
-    return _distinct(_hidden_rows(X, y, zeros, zeros, zeros, 0.0))
+    return _distinct(_hidden_rows(X, y, np.zeros(3 * 3 + 1)))
 
 
 predict07_b = prediction(

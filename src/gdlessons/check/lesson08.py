@@ -1,25 +1,21 @@
 """Checks of lesson 08: data-parallel gradient descent.
 
->>> def my_combine(grads, sizes):
-...     return grads[0]
->>> verdict = ex08_2(my_combine)
+>>> verdict = ex08_2(lambda grads, sizes: grads[0])
 ✗ Exercise 8.2: not yet. For shards of sizes [3, 5, 9] your gradient is ...
->>> verdict.status, verdict.points
-('fail', 0)
 """
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import pairwise
-from typing import Any
 
 import numpy as np
 
 from gdlessons.check.core import read_pair
+from gdlessons.check.lesson04 import _from_zero
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, exercise, hidden_case
 from gdlessons.data import shard, toy_data
-from gdlessons.history import History
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
 
@@ -67,11 +63,6 @@ def _shards_case(sizes: list[int], seed: int) -> Case:
     return c.but(grads=[(dw, float(db)) for dw, db in grads])
 
 
-def _plain_mean(c: Case) -> np.ndarray:
-    dws, dbs = zip(*c.grads)
-    return np.append(np.mean(dws, axis=0), np.mean(dbs))
-
-
 ex08_2 = exercise(
     "8.2",
     2,
@@ -82,7 +73,7 @@ ex08_2 = exercise(
     setting="For shards of sizes {sizes} your gradient is {got}, the full gradient is {want}.",
     mistakes=[
         Gives(
-            _plain_mean,
+            lambda c: np.append(*(np.mean(part, axis=0) for part in zip(*c.grads))),
             "that is the plain mean of the shards' gradients, which weighs a small shard's "
             "samples more. Weigh each shard's gradient by its size m_k: sum(m_k g_k) / sum(m_k).",
         ),
@@ -104,12 +95,6 @@ ex08_2 = exercise(
 )
 
 
-def _one_process(case: Case, **changes: Any) -> History:
-    """The run of one process with all of the data: ``train_numpy`` from zero."""
-    c = case.but(**changes)
-    return train_numpy(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
-
-
 ex08_3 = exercise(
     "8.3",
     3,
@@ -121,15 +106,17 @@ ex08_3 = exercise(
     ],
     steps=True,
     read=read_pair("(w, b)", "Your w, Your b", d=True),
-    reference=_one_process,
+    reference=partial(_from_zero, trainer=train_numpy),  # one process with all the data
     mistakes=[
         Gives(
-            lambda c: _one_process(c, lr=c.world_size * c.lr),
+            lambda c: _from_zero(c, train_numpy, lr=c.world_size * c.lr),
             "your steps are {world_size} times too large: all_reduce sums the workers' "
             "gradients; divide by world_size.",
         ),
         Gives(
-            lambda c: _one_process(c, **dict(zip("Xy", shard(c.X, c.y, 0, c.world_size)))),
+            lambda c: _from_zero(
+                c, train_numpy, **dict(zip("Xy", shard(c.X, c.y, 0, c.world_size)))
+            ),
             "that is worker 0 alone, on its own shard. Every worker's gradient must enter the "
             "average in every epoch.",
         ),
