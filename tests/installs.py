@@ -9,14 +9,18 @@ it installs (half of the time, and no part of what is tested).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -34,11 +38,13 @@ __all__ = [
     "clean_env",
     "execute_alone",
     "install_hint",
+    "jupyter_server",
     "outputs",
     "readme_commands",
     "readme_section",
     "request",
     "run",
+    "stop",
     "tracked_copy",
 ]
 
@@ -158,3 +164,49 @@ def request(url: str, token: str | None = None, method: str = "GET") -> tuple[in
             return response.status, json.loads(body) if body else None
     except urllib.error.HTTPError as err:
         return err.code, None
+
+
+@contextlib.contextmanager
+def jupyter_server(
+    command: list[str], url: str, token: str, log: Path, **popen: object
+) -> Iterator[subprocess.Popen]:
+    """Run a command that starts a Jupyter server (in its own process group, output in ``log``);
+    yield it once ``url`` answers /api/status with ``token``, and stop it and all it started after.
+
+    The test fails with the log's end if the server exits first or stays silent for 120 s.
+    (tests/test_lab.py, tests/browser/conftest.py and tests/test_readme_commands.py use it.)
+    """
+    with log.open("w") as out:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(f"{url}/api/status", token):
+            if proc.poll() is not None:
+                pytest.fail(f"{command} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{command}: no answer within 120 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield proc
+    finally:
+        stop(proc)
+
+
+def _answers(url: str, token: str) -> bool:
+    try:
+        return request(url, token)[0] == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a process and everything it started (its own process group): SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+            return
+        except subprocess.TimeoutExpired:
+            continue

@@ -14,13 +14,10 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -31,7 +28,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SCRATCH = ROOT / "build" / "test-lab"
-from installs import request
+from installs import jupyter_server, request
 
 from gdlessons.parallel import free_port
 from tools import working_copy
@@ -62,50 +59,11 @@ def lab():
         JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
     )
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                "make",
-                "--no-print-directory",
-                "lab",
-                f"LAB_PORT={port}",
-                "LAB_OPTS=--no-browser",
-                f"WORK_DIR={scratch / 'my-work'}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                request(f"{base}/api/status", token)
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert proc.poll() is None, f"make lab exited before serving:\n{log.read_text()}"
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not answer within 90 s")
+    base = f"http://127.0.0.1:{port}"
+    command = ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_OPTS=--no-browser"]
+    command.append(f"WORK_DIR={scratch / 'my-work'}")
+    with jupyter_server(command, base, token, log, cwd=ROOT, env=env):
         yield base, port, token, log
-    finally:
-        stop(proc)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:  # already gone
-            pass
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def test_lab_lists_the_lessons_with_its_token_and_refuses_without(lab):

@@ -12,13 +12,9 @@ nbclient shows the kernels' settings (a figure's text).
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -35,6 +31,7 @@ from installs import (
     clean_env,
     execute_alone,
     install_hint,
+    jupyter_server,
     outputs,
     readme_commands,
     readme_section,
@@ -45,6 +42,7 @@ from installs import (
 from jupyter_core.paths import jupyter_runtime_dir
 
 from gdlessons.lab import settings_targets
+from gdlessons.parallel import free_port  # outside the range the OS hands out itself
 
 
 def test_the_readme_gives_two_commands_per_system_and_windows_says_the_same():
@@ -101,12 +99,6 @@ def settings_in(venv: Path, clone: Path) -> dict[str, bool]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @HEAVY
 def test_the_readmes_second_command_serves_the_working_copy_with_the_settings(readme):
     assert not any(settings_in(readme.venv, readme.clone).values()), "pip installed settings?"
@@ -120,27 +112,8 @@ def test_the_readmes_second_command_serves_the_working_copy_with_the_settings(re
         JUPYTERLAB_SETTINGS_DIR=str(readme.base / "lab-settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(readme.base / "lab-workspaces"),
     )
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            ["bash", "-c", readme.second],
-            cwd=readme.clone,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if request(f"{base}/api/status", token)[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            assert server.poll() is None, f"it exited before serving:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"no answer within 120 s:\n{log.read_text()}"
-            time.sleep(0.5)
+    with jupyter_server(["bash", "-c", readme.second], base, token, log, cwd=readme.clone, env=env):
         status, listing = request(f"{base}/api/contents/", token)
         names = {item["name"] for item in listing["content"]}
         lessons = {p.name for p in (readme.clone / "notebooks").glob("[0-9]*.ipynb")}
@@ -154,13 +127,6 @@ def test_the_readmes_second_command_serves_the_working_copy_with_the_settings(re
             assert time.monotonic() < deadline, "the kernel bound no Unix sockets within 60 s"
             time.sleep(0.5)
         request(f"{base}/api/kernels/{kernel['id']}", token, method="DELETE")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
     text = log.read_text()
     assert f"gdlessons' Jupyter settings: written to {readme.venv}" in text
     assert all(settings_in(readme.venv, readme.clone).values())

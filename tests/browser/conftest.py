@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from browser_helpers import PARTS, ROOT, SHOTS
+from installs import jupyter_server
 
 from gdlessons.parallel import free_port
 
@@ -82,17 +79,6 @@ def shots() -> Path:
     return SHOTS
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop `make lab` and everything it started (its own process group)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=20)
-            return
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            continue
-
-
 @pytest.fixture
 def lab(tmp_path: Path):
     """`make lab` as a student starts it, on a free port, with fresh Lab settings and working copy
@@ -106,27 +92,7 @@ def lab(tmp_path: Path):
     )
     log = tmp_path / "lab.log"
     options = [f"LAB_PORT={port}", "LAB_OPTS=--no-browser", f"WORK_DIR={tmp_path / 'my-work'}"]
-    with log.open("w") as out:  # the server keeps its own copy of the file
-        proc = subprocess.Popen(
-            ["make", "--no-print-directory", "lab", *options],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                pytest.fail(f"make lab exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not answer within 120 s:\n{log.read_text()[-2000:]}")
+    command = ["make", "--no-print-directory", "lab", *options]
+    with jupyter_server(command, url, token, log, cwd=ROOT, env=env):
         yield {"url": url, "token": token, "work": tmp_path, "log": log}
-    finally:
-        _stop(proc)
