@@ -144,6 +144,8 @@ def test_the_lesson_run_at_lr_0_01_and_10_epochs_ends_at_w_1_606(lr_spec):
 
 
 def run_of(o, lr, beta, epochs, standardized=False):
+    """Lesson 06's run: LinearRegression from (w, b) = (0, 3), full batch, `epochs` rows (o: 0 SGD,
+    1 momentum beta, 2 Adam). The oracle of this file and of the explorers' browser test."""
     model = LinearRegression(num_features=1).double()  # the explorer's runs are float64
     with torch.no_grad():
         model.b.fill_(3.0)

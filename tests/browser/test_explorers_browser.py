@@ -24,9 +24,9 @@ import nbformat
 import numpy as np
 import pytest
 from browser_helpers import DECKS, LESSONS, PAGES, READY_JS, SETTLE_JS, SHOW_JS, built, watch
+from test_explorers import run_of as optimizer_run  # lesson 06's run, the one oracle of both
 
 from gdlessons import DivergenceError, lipschitz_constant, toy_data, train_numpy
-from gdlessons.data import standardize
 from gdlessons.explorers import DIGITS, _format_w, _lr_options, lr_grid, regime
 from tools.build_site import VEGALITE_MIME
 
@@ -56,21 +56,6 @@ SCENE_JS = """(el, name) => { const out = [];
     if (node.marktype && node.name === name) node.items.forEach((it) => out.push({...it.datum, _text: it.text}));
     (node.items || []).forEach((it) => (it.items || []).forEach(walk)); };
   walk(el.gdView.scenegraph().root); return out; }"""
-
-
-def optimizer_run(o: int, lr: float, beta: float, epochs: int, standardized: bool = False):
-    """Lesson 06's run: LinearRegression from (w, b) = (0, 3), full batch, `epochs` rows."""
-    import torch
-
-    from gdlessons.modules import LinearRegression, train_minibatch
-
-    X, y = toy_data()
-    model = LinearRegression(num_features=1).double()  # the explorer's runs are float64
-    with torch.no_grad():
-        model.b.fill_(3.0)
-    make = torch.optim.Adam if o == 2 else torch.optim.SGD
-    optimizer = make(model.parameters(), lr=lr, **({"momentum": beta} if o == 1 else {}))
-    return train_minibatch(model, optimizer, standardize(X) if standardized else X, y, epochs)
 
 
 def close(a, b) -> bool:
