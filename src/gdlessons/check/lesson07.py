@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import Wrong, call, close, number, read_number, vector
-from gdlessons.check.lesson02 import GRAPH, _graphs, _hints
+from gdlessons.check.lesson02 import GRAPH, graph_cases, graph_hints
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Shows, exercise, slips
 from gdlessons.data import make_wave_data
@@ -142,7 +142,7 @@ ex07_2 = exercise(
 
 
 t = math.tanh
-h = _hints("(1 - t**2)", "tanh(a)", "Value(math.tanh(a.data), (a,), 'tanh')")
+h = graph_hints("(1 - t**2)", "tanh(a)", "Value(math.tanh(a.data), (a,), 'tanh')")
 X2 = "the slope of tanh is 1 - tanh(a)**2, computed from the output t = math.tanh(a.data), not "
 X2 += "1 - a**2 (that is the slope of a parabola, negative for |a| > 1): a.grad += (1 - t**2) * "
 X2 += "out.grad."
@@ -151,7 +151,7 @@ ex07_3 = exercise(
     "7.3",
     2,
     "tanh(a) -> Value: tanh of a, with its local derivative 1 - tanh(a)**2",
-    cases=_graphs(
+    cases=graph_cases(
         "tanh",
         VALUE,
         "tanh's backward_step should add (1 - t**2) * out.grad to a.grad (+=), with "
