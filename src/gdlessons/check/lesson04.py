@@ -11,19 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import epoch_slips, from_zero, is_nn, sgd_run
 from gdlessons.check.core import close, read_number, read_pair
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import (
-    Case,
-    Factor,
-    Gives,
-    Shows,
-    exercise,
-    from_zero,
-    hidden_case,
-    is_nn,
-    sgd_run,
-)
+from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
@@ -77,7 +68,6 @@ NO_BIAS = (
     lambda value, c: isinstance(value, (tuple, list)) and len(value) == 2 and value[1] is None,
     "b is None: the model needs a bias, nn.Linear(1, 1) (not bias=False).",
 )
-EPOCHS = "that is one epoch too {}: loop `for epoch in range(num_epochs)`."
 ex04_2 = exercise(
     "4.2",
     2,
@@ -100,8 +90,7 @@ ex04_2 = exercise(
             "the gradients pile up: call optimizer.zero_grad() in every epoch, before "
             "loss.backward().",
         ),
-        Gives(lambda c: from_zero(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
-        Gives(lambda c: from_zero(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
+        *epoch_slips(from_zero),
     ],
     otherwise="start from weight = 0 and bias = 0 (under torch.no_grad(), not nn.Linear's random "
     "start); use nn.MSELoss() and torch.optim.SGD(model.parameters(), lr=lr).",

@@ -13,20 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import WB, is_nn, sgd_run, slips, small_lr_floor
 from gdlessons.check.core import Wrong, call, close, fmt, read_number, tensors
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import (
-    WB,
-    Case,
-    Gives,
-    Shows,
-    exercise,
-    hidden_case,
-    is_nn,
-    sgd_run,
-    slips,
-    small_lr_floor,
-)
+from gdlessons.check.problem import Case, Gives, Shows, exercise, hidden_case
 from gdlessons.data import make_linear_data
 from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss

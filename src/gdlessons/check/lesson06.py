@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import WB, hessian, sgd_run, slips
 from gdlessons.check.core import Wrong, call, read_number, vector
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import WB, Case, exercise, hessian, hidden_case, sgd_run, slips
+from gdlessons.check.problem import Case, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import slips
 from gdlessons.check.core import Wrong, call, close, number, read_number, vector
 from gdlessons.check.lesson02 import GRAPH, graph_cases, graph_hints
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Shows, exercise, slips
+from gdlessons.check.problem import Case, Shows, exercise
 from gdlessons.data import make_wave_data
 
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "predict07_a", "predict07_b"]

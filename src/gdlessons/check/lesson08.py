@@ -11,18 +11,10 @@ from itertools import pairwise
 
 import numpy as np
 
+from gdlessons.check.cases import WB, from_zero
 from gdlessons.check.core import read_pair
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import (
-    WB,
-    Case,
-    Factor,
-    Gives,
-    exercise,
-    from_zero,
-    hidden_case,
-    mse_reference,
-)
+from gdlessons.check.problem import Case, Factor, Gives, exercise, hidden_case, mse_reference
 from gdlessons.data import shard, toy_data
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy

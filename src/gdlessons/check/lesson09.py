@@ -17,9 +17,10 @@ from functools import partial
 
 import numpy as np
 
+from gdlessons.check.cases import small_lr_floor
 from gdlessons.check.core import read_number
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Gives, exercise, hidden_case, small_lr_floor
+from gdlessons.check.problem import Case, Gives, exercise, hidden_case
 from gdlessons.clinic import CAUSES, cause, lr_above_2_over_L, lr_far_too_small
 from gdlessons.numpy_gd import lipschitz_constant
 

@@ -23,7 +23,6 @@ import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,11 +32,9 @@ from gdlessons.check.core import NotAnswered, Verdict, Wrong, close, fmt, read_n
 from gdlessons.data import make_linear_data
 from gdlessons.history import DivergenceError, History
 from gdlessons.numpy_gd import forward, mse_gradient
-from gdlessons.train import train_nn
 
 __all__ = ["Case", "Factor", "Gives", "Problem", "Shows", "exercise", "final", "hidden_case"]
 __all__ += ["mse_reference", "read_number", "read_pair"]  # read_*: the readers, from core
-__all__ += ["WB", "from_zero", "hessian", "is_nn", "sgd_run", "slips", "small_lr_floor"]
 
 Message = str | Callable[[Any, "Case"], str]  # a template, or (value, case) -> text
 
@@ -344,56 +341,3 @@ def exercise(number: str, points: int, task: str, **declared: Any) -> Callable[.
     check.problem = problem  # type: ignore[attr-defined]
     core.POINTS[problem.name] = points
     return check
-
-
-# ---- The runs and formulas several lessons' checks compare with
-
-WB = read_pair("(w, b)", "Your w, Your b", d=True)  # a run's final (w, b), w a vector
-
-
-def is_nn(value: Any, kind: str) -> bool:
-    """Whether ``value`` is a ``torch.nn.<kind>`` (torch is imported when a check runs)."""
-    from torch import nn
-
-    return isinstance(value, getattr(nn, kind))
-
-
-def from_zero(case: Case, trainer: Any = train_nn, **changes: Any) -> History:
-    """A run of ``trainer`` from zero on the case, with some of its settings or data changed."""
-    c = case.but(**changes)
-    return trainer(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
-
-
-def sgd_run(c: Case, batch_size: Any = None, momentum: float = 0.0, **how: Any) -> History:
-    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero. ``how``:
-    ``schedule`` makes its scheduler from the optimizer; ``anew``: a loader made anew in every
-    epoch (one call per epoch), which deals the first epoch's batches again."""
-    import torch
-
-    from gdlessons.modules import LinearRegression, train_minibatch
-
-    model = LinearRegression(c.d)
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
-    options = dict(batch_size=batch_size, seed=c.seed, record_every=c.get("record_every"))
-    options["scheduler"] = how["schedule"](optimizer) if "schedule" in how else None
-    for epochs in [1] * c.num_epochs if how.get("anew") else [c.num_epochs]:
-        h = train_minibatch(model, optimizer, c.X, c.y, epochs, **options)
-    return h
-
-
-def hessian(X: Any, scale: float = 2.0, bias: bool = True) -> np.ndarray:
-    """The MSE's Hessian for y_hat = X w + b, ``scale``/n A^T A with A = [X, 1] (or X alone)."""
-    A = np.column_stack([X, np.ones(len(X))] if bias else [X]).astype(np.float64)
-    return scale / len(X) * A.T @ A
-
-
-def small_lr_floor(c: Case, batch_power: float = 1.0, scale: float = 2.0) -> float:
-    """The small-lr noise floor J - J_min = lr sigma² trace(H) / (2 B) of the case's ``X``, ``lr``,
-    ``sigma`` and ``batch_size``; the usual slips: other powers of B, H without its 2."""
-    trace = np.trace(hessian(c.X, scale))
-    return float(c.lr * c.sigma**2 * trace / (2 * c.batch_size**batch_power))
-
-
-def slips(formula: Any, hints: dict[str, Message]) -> list[Gives]:
-    """The mistakes ``formula(case, slip=...)`` gives, one per slip of ``hints``, with its hint."""
-    return [Gives(partial(formula, slip=slip), hint) for slip, hint in hints.items()]
