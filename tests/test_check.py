@@ -1299,7 +1299,8 @@ def declared_hints(problem):
     parts; texts computed from the answer are left out)."""
     mistakes = [*problem.mistakes, *(m for case in problem.cases for m in case.get("mistakes", []))]
     texts = [m.hint for m in mistakes if isinstance(m, (Gives, Shows))]
-    texts += [message for _, message in problem.rules] + list(problem.errors.values())
+    texts += [rule[1] for rule in problem.rules if isinstance(rule, tuple)]  # else: computed
+    texts += list(problem.errors.values())
     for text in texts:
         if isinstance(text, str):
             yield max(re.split(r"\{[^}]*\}", text), key=len)

@@ -5,7 +5,8 @@ the answer on hidden data, compares it with the package's own math or torch, and
 (``✓ … right!``, ``✗ … not yet.`` with what is wrong and a hint, or ``… not answered yet``). It
 returns a ``Verdict`` for grading, worth ``POINTS[name]`` when it passes; only a bug in a check
 itself raises. Each check is declared (module ``problem``; ``check.ex01_1.problem``) in
-``lesson01`` … ``lesson09``, beside the lessons' prediction checkpoints (module ``predict``).
+``lesson01`` … ``lesson09``, beside the lessons' prediction checkpoints (module ``predict``);
+the runs and formulas several lessons compare with are in ``cases``.
 
 >>> import numpy as np
 >>> verdict = ex01_1(lambda X, y, y_hat: float(np.mean(2 * X * (y_hat - y))))

@@ -8,15 +8,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import epoch_slips, from_zero
 from gdlessons.check.core import Wrong, close, number, pair, read_number, read_pair
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case, mse_reference
 from gdlessons.data import toy_data
-from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_gradient
 from gdlessons.train import train_numpy
 
@@ -81,10 +82,7 @@ ex01_2 = exercise(
 )
 
 
-def _run(case: Case, **changes: Any) -> History | None:
-    """``train_numpy`` from zero, with a bias, on the case (with changes); None for no epochs."""
-    c = case.but(**changes)
-    return train_numpy(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0) if c.num_epochs else None
+_run = partial(from_zero, trainer=train_numpy)  # the lesson's loop, with a bias, from zero
 
 
 def _ascent(c: Case) -> list[float] | None:
@@ -98,7 +96,6 @@ def _ascent(c: Case) -> list[float] | None:
 
 
 GREW = "Did the updates grow instead of shrink? Subtract lr * gradient."
-EPOCHS = "that is one epoch too {}: loop `for epoch in range(num_epochs)`."
 ex01_3 = exercise(
     "1.3",
     2,
@@ -111,8 +108,7 @@ ex01_3 = exercise(
     reference=_run,
     mistakes=[
         Shows(lambda got, c: got[1] == 0.0, "b never moved. Update it too: b = b - lr * db."),
-        Gives(lambda c: _run(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
-        Gives(lambda c: _run(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
+        *epoch_slips(_run),
         Shows(
             lambda got, c: close(got[:1], [train_numpy(c.X, c.y, c.lr, c.num_epochs).w_final]),
             "w is the no-bias run's w: compute y_hat = w * X + b, with the current b, in every "

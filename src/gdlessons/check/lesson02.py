@@ -107,7 +107,7 @@ def _gradient_line(got: Any, c: Case) -> str:
     return f"For {c.where}, your gradient is {show[0]}; torch gives {show[1]}."
 
 
-def _graphs(op: str, value_hint: str, grad_hint: str, *graphs: tuple) -> list[Case]:
+def graph_cases(op: str, value_hint: str, grad_hint: str, *graphs: tuple) -> list[Case]:
     """Two cases per hidden graph, its value then its gradient: (text, leaves' values, the
     gradient mistakes[, the value mistakes]), a mistake as (what it gives, hint); None for what
     it gives: the function's output does not record its inputs.
@@ -127,7 +127,7 @@ def _graphs(op: str, value_hint: str, grad_hint: str, *graphs: tuple) -> list[Ca
     return cases
 
 
-def _hints(slope: str, call_text: str, record: str) -> dict[str, str]:
+def graph_hints(slope: str, call_text: str, record: str) -> dict[str, str]:
     """Hints for the classic slips of a function whose local derivative is ``slope``."""
     return {
         "twice": "a is used twice here and each use adds its part to a.grad, but your "
@@ -145,14 +145,14 @@ def _hints(slope: str, call_text: str, record: str) -> dict[str, str]:
 
 GRAPH = {"run": _run, "reference": _torch, "also": ("Value",), "mistakes": [NEAR], **EXACT}
 e = math.exp
-h = _hints("math.exp(a.data)", "exp(a)", "Value(math.exp(a.data), (a,), 'exp')")
+h = graph_hints("math.exp(a.data)", "exp(a)", "Value(math.exp(a.data), (a,), 'exp')")
 LOCAL = "the local derivative of exp is exp itself: a.grad += math.exp(a.data) * out.grad (that "
 LOCAL += "is out.data * out.grad), not a.data."
 ex02_1 = exercise(
     "2.1",
     1,
     "exp(a) -> Value: e to the power a, with its local derivative exp(a.data)",
-    cases=_graphs(
+    cases=graph_cases(
         "exp",
         "exp(a).data should be math.exp(a.data).",
         "exp's backward_step should add math.exp(a.data) * out.grad to a.grad (+=), and exp "
@@ -174,7 +174,7 @@ ex02_1 = exercise(
     **GRAPH,
 )
 
-h = _hints("(a.data > 0)", "relu(a)", "Value(max(0.0, a.data), (a,), 'relu')")
+h = graph_hints("(a.data > 0)", "relu(a)", "Value(max(0.0, a.data), (a,), 'relu')")
 FLAT = "relu is flat where a < 0, so its slope there is 0, not 1: a.grad += (a.data > 0) * "
 FLAT += "out.grad."
 KINK = "at the kink a = 0 relu has no single slope; take 0 there, as torch does: "
@@ -184,7 +184,7 @@ ex02_2 = exercise(
     "2.2",
     1,
     "relu(a) -> Value: max(0, a), with slope 1 for a > 0 and 0 otherwise",
-    cases=_graphs(
+    cases=graph_cases(
         "relu",
         "relu(a).data should be max(0.0, a.data).",
         "relu's backward_step should add (a.data > 0) * out.grad to a.grad (+=), and relu should "
@@ -204,7 +204,7 @@ ex02_2 = exercise(
     **GRAPH,
 )
 
-h = _hints("b.data", "mul(a, b)", "Value(a.data * b.data, (a, b), '*')")
+h = graph_hints("b.data", "mul(a, b)", "Value(a.data * b.data, (a, b), '*')")
 TWICE = "w is used twice: `+ w` had already put 1 into w.grad when mul's backward_step ran, and "
 TWICE += "`{0} = ...` replaced it. Accumulate: {0} += {1}.data * out.grad."
 SWAPPED = "the derivative of a * b with respect to a is b: a.grad += b.data * out.grad and "
@@ -215,7 +215,7 @@ ex02_3 = exercise(
     "2.3",
     2,
     "mul_fixed(a, b) -> Value: the lesson's buggy mul, fixed to accumulate",
-    cases=_graphs(
+    cases=graph_cases(
         "mul",
         "mul(a, b).data should be a.data * b.data.",
         "mul's backward_step should add to both gradients: a.grad += b.data * out.grad and "

@@ -11,14 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import epoch_slips, from_zero, is_nn, sgd_run
 from gdlessons.check.core import close, read_number, read_pair
-from gdlessons.check.lesson05 import _is_nn, _sgd_run
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Factor, Gives, Shows, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.history import History
 from gdlessons.numpy_gd import forward, lipschitz_constant, mse_loss
-from gdlessons.train import train_nn
 
 __all__ = ["ex04_1", "ex04_2", "ex04_3", "ex04_4", "ex04_5", "predict04_a", "predict04_b"]
 
@@ -34,7 +33,7 @@ ex04_1 = exercise(
     },
     rules=[
         (
-            lambda layer, c: not _is_nn(layer, "Linear"),
+            lambda layer, c: not is_nn(layer, "Linear"),
             "my_linear should return the layer, an nn.Linear, but returned a "
             "{got.__class__.__name__}.",
         ),
@@ -65,17 +64,10 @@ ex04_1 = exercise(
 )
 
 
-def _from_zero(case: Case, trainer: Any = train_nn, **changes: Any) -> History:
-    """A run of ``trainer`` from zero on the case, with some of its settings or data changed."""
-    c = case.but(**changes)
-    return trainer(c.X, c.y, c.lr, c.num_epochs, w0=0.0, b0=0.0)
-
-
 NO_BIAS = (
     lambda value, c: isinstance(value, (tuple, list)) and len(value) == 2 and value[1] is None,
     "b is None: the model needs a bias, nn.Linear(1, 1) (not bias=False).",
 )
-EPOCHS = "that is one epoch too {}: loop `for epoch in range(num_epochs)`."
 ex04_2 = exercise(
     "4.2",
     2,
@@ -86,20 +78,19 @@ ex04_2 = exercise(
     ],
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your final w, Your final b"),
-    reference=_from_zero,
+    reference=from_zero,
     mistakes=[
         Gives(  # (n, 1) - (n,): every prediction against every target, i.e. against their mean
-            lambda c: _from_zero(c, y=np.full_like(c.y, c.y.mean())),
+            lambda c: from_zero(c, y=np.full_like(c.y, c.y.mean())),
             "y is still flat, shape ({n},), while the layer outputs ({n}, 1): the loss compares "
             "every prediction with every target. Use y.reshape(-1, 1).",
         ),
         Gives(  # without zero_grad each step adds all earlier gradients: momentum 1
-            lambda c: _sgd_run(c, momentum=1.0),
+            lambda c: sgd_run(c, momentum=1.0),
             "the gradients pile up: call optimizer.zero_grad() in every epoch, before "
             "loss.backward().",
         ),
-        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs - 1), EPOCHS.format("few")),
-        Gives(lambda c: _from_zero(c, num_epochs=c.num_epochs + 1), EPOCHS.format("many")),
+        *epoch_slips(from_zero),
     ],
     otherwise="start from weight = 0 and bias = 0 (under torch.no_grad(), not nn.Linear's random "
     "start); use nn.MSELoss() and torch.optim.SGD(model.parameters(), lr=lr).",
@@ -125,10 +116,6 @@ def _not_there(got: np.ndarray, c: Case) -> str:
     )
 
 
-def _without_bias(runs: Any, c: Case) -> str | None:
-    return next((name for name, h in zip(RUNS, runs) if h.b_final is None), None)
-
-
 ex04_3 = exercise(
     "4.3",
     2,
@@ -149,12 +136,14 @@ ex04_3 = exercise(
             "my_fit_three_ways should return three History objects: (train_numpy(...), "
             "train_autograd(...), train_nn(...)).",
         ),
-        (
-            _without_bias,
-            lambda runs, c: (
-                f"the {_without_bias(runs, c)} run has no bias, so it cannot fit "
-                "y = 3x + 1. Pass b0=0.0 to every trainer."
+        lambda runs, c: next(
+            (
+                f"the {name} run has no bias, so it cannot fit y = 3x + 1. Pass b0=0.0 to every "
+                "trainer."
+                for name, h in zip(RUNS, runs)
+                if h.b_final is None
             ),
+            None,
         ),
         (
             lambda runs, c: not (runs[0].lines() == runs[1].lines() == runs[2].lines()),
@@ -236,15 +225,15 @@ ex04_5 = exercise(
     },
     rules=[NO_BIAS],
     read=read_pair("(w, b)", "Your w, Your b"),
-    reference=_from_zero,
+    reference=from_zero,
     mistakes=[
         Gives(
-            lambda c: _from_zero(c, lr=c.n * c.lr),
+            lambda c: from_zero(c, lr=c.n * c.lr),
             "that is the run with {n} times larger steps: reduction='sum' is n times the mean, so "
             "its gradient is n times larger. Divide lr by n = {n}.",
         ),
         Gives(
-            lambda c: _from_zero(c, lr=c.n * c.n * c.lr),
+            lambda c: from_zero(c, lr=c.n * c.n * c.lr),
             "you multiplied lr by n; with the n times larger gradient the step is n² too large. "
             "Divide by n instead.",
         ),

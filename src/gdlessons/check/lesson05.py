@@ -7,27 +7,21 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
 from itertools import product
 from typing import Any
 
 import numpy as np
 
-from gdlessons.check.core import Wrong, call, close, fmt, read_number, read_pair, tensors
+from gdlessons.check.cases import WB, is_nn, sgd_run, slips, small_lr_floor
+from gdlessons.check.core import Wrong, call, close, fmt, read_number, tensors
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, Shows, exercise, hidden_case
 from gdlessons.data import make_linear_data
-from gdlessons.history import DivergenceError, History
+from gdlessons.history import DivergenceError
 from gdlessons.numpy_gd import forward, mse_gradient, mse_loss
 
 __all__ = ["ex05_1", "ex05_2", "ex05_3", "ex05_4", "predict05_a", "predict05_b"]
-
-
-def _is_nn(value: Any, kind: str) -> bool:
-    """Whether ``value`` is a ``torch.nn.<kind>`` (torch is imported when a check runs)."""
-    from torch import nn
-
-    return isinstance(value, getattr(nn, kind))
 
 
 def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
@@ -82,7 +76,7 @@ ex05_1 = exercise(
     },
     rules=[
         (
-            lambda model, c: not _is_nn(model, "Module"),
+            lambda model, c: not is_nn(model, "Module"),
             "MyLinearRegression(num_features) should create an nn.Module: write class "
             "MyLinearRegression(nn.Module).",
         ),
@@ -125,23 +119,6 @@ ex05_1 = exercise(
 )
 
 
-def _sgd_run(c: Case, batch_size: Any = None, momentum: float = 0.0, **how: Any) -> History:
-    """``train_minibatch`` with LinearRegression and torch.optim.SGD, from zero. ``how``:
-    ``schedule`` makes its scheduler from the optimizer; ``anew``: a loader made anew in every
-    epoch (one call per epoch), which deals the first epoch's batches again."""
-    import torch
-
-    from gdlessons.modules import LinearRegression, train_minibatch
-
-    model = LinearRegression(c.d)
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=momentum)
-    options = dict(batch_size=batch_size, seed=c.seed, record_every=c.get("record_every"))
-    options["scheduler"] = how["schedule"](optimizer) if "schedule" in how else None
-    for epochs in [1] * c.num_epochs if how.get("anew") else [c.num_epochs]:
-        h = train_minibatch(model, optimizer, c.X, c.y, epochs, **options)
-    return h
-
-
 def _in_order(c: Case) -> np.ndarray:
     """Mini-batch gradient descent from zero over the batches in their order, never shuffled."""
     wb, B = np.zeros(c.d + 1), c.batch_size
@@ -151,7 +128,6 @@ def _in_order(c: Case) -> np.ndarray:
     return wb
 
 
-WB = read_pair("(w, b)", "Your w, Your b", d=True)
 ex05_2 = exercise(
     "5.2",
     2,
@@ -163,10 +139,10 @@ ex05_2 = exercise(
     ],
     steps=True,
     read=WB,
-    reference=lambda c: _sgd_run(c, batch_size=c.batch_size),
+    reference=lambda c: sgd_run(c, batch_size=c.batch_size),
     mistakes=[
         Gives(
-            _sgd_run,
+            sgd_run,
             "that is one full-batch step per epoch. Loop over the loader's batches inside each "
             "epoch: one step per batch.",
         ),
@@ -176,7 +152,7 @@ ex05_2 = exercise(
             "generator=torch.Generator().manual_seed(seed)).",
         ),
         Gives(
-            lambda c: _sgd_run(c, c.batch_size, anew=True),
+            lambda c: sgd_run(c, c.batch_size, anew=True),
             "every epoch deals the same batches: a loader (and its generator) made inside the "
             "epoch loop starts afresh each epoch. Create it once, before the epochs.",
         ),
@@ -222,7 +198,7 @@ ex05_3 = exercise(
     ],
     read=read_number("Your floor"),
     reference=_floor,
-    mistakes=[Gives(partial(_floor, slip=slip), hint) for slip, hint in FLOOR_SLIPS.items()],
+    mistakes=slips(_floor, FLOOR_SLIPS),
     otherwise="follow the lesson: v = lr^2 (s^2/B) / (1 - (1 - lr lambda)^2), then (lambda/2) v.",
     rtol=1e-6,
     passed="my_noise_floor is the lesson's lr s^2 / (2 B (2 - lr lambda)) on three settings: "
@@ -238,7 +214,7 @@ def _floor_case(n: int, seed: int) -> Case:
     A = np.column_stack([c.X, np.ones(n)]).astype(np.float64)
     *w, b = np.linalg.lstsq(A, c.y, rcond=None)[0]  # the least-squares fit
     c = c.but(record_every=10, J_min=float(np.mean((forward(c.X, np.array(w), b) - c.y) ** 2)))
-    return c.but(floor=float(np.mean(_sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
+    return c.but(floor=float(np.mean(sgd_run(c, batch_size=1).loss[n // 10 :] - c.J_min)))
 
 
 def _lrs(fn: Any, num_steps: int) -> np.ndarray:
@@ -265,7 +241,7 @@ def _end_over_floor(fn: Any, case: Case) -> float:
     c = _floor_case(case.n, case.seed)
     lrs = _lrs(fn, c.num_steps)  # first: a schedule it cannot step is named here
     try:
-        h = _sgd_run(c, 1, schedule=lambda opt: call(fn, "my_scheduler", opt, c.num_steps))
+        h = sgd_run(c, 1, schedule=lambda opt: call(fn, "my_scheduler", opt, c.num_steps))
     except DivergenceError:
         raise Wrong(
             f"with your schedule the run diverged: its lr reached {lrs.max():.3g}. Keep "
@@ -348,24 +324,11 @@ predict05_a = prediction(
 )
 
 
-def _hessian(X: Any, scale: float = 2.0, bias: bool = True) -> np.ndarray:
-    """The MSE's Hessian for y_hat = X w + b, ``scale``/n A^T A with A = [X, 1] (or X alone)."""
-    A = np.column_stack([X, np.ones(len(X))] if bias else [X]).astype(np.float64)
-    return scale / len(X) * A.T @ A
-
-
-def _small_lr_floor(c: Case, batch_power: float = 1.0, scale: float = 2.0) -> float:
-    """The small-lr noise floor J - J_min = lr sigma² trace(H) / (2 B) of the case's ``X``, ``lr``,
-    ``sigma`` and ``batch_size``; the usual slips: other powers of B, H without its 2."""
-    trace = np.trace(_hessian(c.X, scale))
-    return float(c.lr * c.sigma**2 * trace / (2 * c.batch_size**batch_power))
-
-
 def _floor_ratio(batch_size: int, power: float = 1.0) -> float:
     """The floor at ``batch_size`` over B = 1's, at lr = 0.1 on the lesson's data (sigma = 0.01);
     ``power``: the floor taken as proportional to 1 / B**power (the usual slips: 0.5, 0)."""
     c = Case(X=_lesson_data()[0], lr=0.1, sigma=0.01)
-    floors = [_small_lr_floor(c.but(batch_size=b), power) for b in (1, batch_size)]
+    floors = [small_lr_floor(c.but(batch_size=b), power) for b in (1, batch_size)]
     return floors[1] / floors[0]
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import WB, hessian, sgd_run, slips
 from gdlessons.check.core import Wrong, call, read_number, vector
-from gdlessons.check.lesson05 import WB, _hessian, _sgd_run
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Gives, exercise, hidden_case
+from gdlessons.check.problem import Case, exercise, hidden_case
 from gdlessons.data import toy_data
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
@@ -26,7 +26,7 @@ __all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4", "predict06_a", "predict06_b"]
 def _best_lr(c: Case, slip: str = "") -> float:
     """2 / (lambda_min + lambda_max) of H = 2/n A^T A with A = [X, 1], or one classic slip."""
     scale = {"no 2": 1.0, "no 1/n": 2.0 * c.n}.get(slip, 2.0)
-    low, *_, high = np.linalg.eigvalsh(_hessian(c.X, scale, bias=slip != "no bias"))
+    low, *_, high = np.linalg.eigvalsh(hessian(c.X, scale, bias=slip != "no bias"))
     lrs = {"2/lmax": 2 / high, "1/lmax": 1 / high, "half": 1 / (low + high)}
     return lrs.get(slip, 2 / (low + high))
 
@@ -58,7 +58,7 @@ ex06_1 = exercise(
     ],
     read=read_number("Your lr"),
     reference=_best_lr,
-    mistakes=[Gives(partial(_best_lr, slip=slip), hint) for slip, hint in BEST_LR_SLIPS.items()],
+    mistakes=slips(_best_lr, BEST_LR_SLIPS),
     otherwise="compute H = 2/n A^T A with A = [X, 1], its eigenvalues with np.linalg.eigvalsh, "
     "then 2 / (lambda_min + lambda_max).",
     rtol=1e-4,
@@ -111,7 +111,7 @@ ex06_2 = exercise(
     reference=_fit_predict,
     setting="On hidden data ({n_train} training inputs, lr = {lr}, {num_epochs} epochs) your "
     "predictions for 6 new inputs are {got}; the right ones are {want}.",
-    mistakes=[Gives(partial(_fit_predict, slip=slip), hint) for slip, hint in FIT_SLIPS.items()],
+    mistakes=slips(_fit_predict, FIT_SLIPS),
     otherwise="mean and std of X_train (per feature, np.std), standardize X_train and X_new with "
     "them, gradient descent from w = 0, b = 0 on the standardized X_train, then predict.",
     passed="my_fit_predict standardizes with the training set's statistics, and applies the same "
@@ -148,8 +148,8 @@ ex06_3 = exercise(
     ],
     steps=True,
     read=WB,
-    reference=lambda c: _sgd_run(c, momentum=c.momentum),
-    mistakes=[Gives(partial(_momentum_run, slip=s), hint) for s, hint in MOMENTUM_SLIPS.items()],
+    reference=lambda c: sgd_run(c, momentum=c.momentum),
+    mistakes=slips(_momentum_run, MOMENTUM_SLIPS),
     otherwise="start from w = 0, b = 0 and v = 0 (one velocity for w, one for b); each epoch: the "
     "full gradient g, then v = momentum * v + g, then w = w - lr * v.",
     passed="my_momentum takes the same steps as torch.optim.SGD with momentum on two hidden data "
@@ -222,7 +222,7 @@ ex06_4 = exercise(
     ],
     run=lambda fn, c: _adam_run(c, step=partial(call, fn, "my_adam_step")),
     reference=_adam_run,
-    mistakes=[Gives(partial(_adam_run, slip=slip), hint) for slip, hint in ADAM_SLIPS.items()],
+    mistakes=slips(_adam_run, ADAM_SLIPS),
     otherwise="m = beta1 m + (1 - beta1) g, s = beta2 s + (1 - beta2) g^2, m_hat = m / (1 - "
     "beta1^t), s_hat = s / (1 - beta2^t), w - lr m_hat / (sqrt(s_hat) + eps).",
     rtol=1e-6,
@@ -236,7 +236,7 @@ ex06_4 = exercise(
 
 def _eigenvalues(shift: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """The Hessian's eigenvalues for y_hat = w x + b on (x - shift) / scale, ascending."""
-    return np.linalg.eigvalsh(_hessian((toy_data()[0].astype(np.float64) - shift) / scale))
+    return np.linalg.eigvalsh(hessian((toy_data()[0].astype(np.float64) - shift) / scale))
 
 
 def _kappa(shift: float = 0.0, scale: float = 1.0) -> float:

@@ -14,15 +14,15 @@ autograd (the lesson's ``nn.Sequential`` loaded with the case's weights). The hi
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 import numpy as np
 
+from gdlessons.check.cases import slips
 from gdlessons.check.core import Wrong, call, close, number, read_number, vector
-from gdlessons.check.lesson02 import GRAPH, _graphs, _hints
+from gdlessons.check.lesson02 import GRAPH, graph_cases, graph_hints
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Gives, Shows, exercise
+from gdlessons.check.problem import Case, Shows, exercise
 from gdlessons.data import make_wave_data
 
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "predict07_a", "predict07_b"]
@@ -59,7 +59,7 @@ ex07_1 = exercise(
     reference=_forward,
     setting="On hidden inputs (n = {n}, {W1.size} hidden units) your y_hat is {got}; "
     "the right one is {want}.",
-    mistakes=[Gives(partial(_forward, slip=slip), hint) for slip, hint in FORWARD_SLIPS.items()],
+    mistakes=slips(_forward, FORWARD_SLIPS),
     otherwise="hidden = np.tanh(np.outer(X, W1) + b1), shape (n, H); then y_hat = hidden @ W2 + b2.",
     rtol=1e-9,
     passed="my_forward gives nn.Sequential(nn.Linear, nn.Tanh, nn.Linear)'s predictions, to 1e-9, "
@@ -143,7 +143,7 @@ ex07_2 = exercise(
 
 
 t = math.tanh
-h = _hints("(1 - t**2)", "tanh(a)", "Value(math.tanh(a.data), (a,), 'tanh')")
+h = graph_hints("(1 - t**2)", "tanh(a)", "Value(math.tanh(a.data), (a,), 'tanh')")
 X2 = "the slope of tanh is 1 - tanh(a)**2, computed from the output t = math.tanh(a.data), not "
 X2 += "1 - a**2 (that is the slope of a parabola, negative for |a| > 1): a.grad += (1 - t**2) * "
 X2 += "out.grad."
@@ -152,7 +152,7 @@ ex07_3 = exercise(
     "7.3",
     2,
     "tanh(a) -> Value: tanh of a, with its local derivative 1 - tanh(a)**2",
-    cases=_graphs(
+    cases=graph_cases(
         "tanh",
         VALUE,
         "tanh's backward_step should add (1 - t**2) * out.grad to a.grad (+=), with "
@@ -223,7 +223,7 @@ ex07_4 = exercise(
     read=read_number("Your lr"),
     reference=_max_lr,
     mistakes=[
-        *(Gives(partial(_max_lr, slip=slip), hint) for slip, hint in LR_SLIPS.items()),
+        *slips(_max_lr, LR_SLIPS),
         Shows(
             lambda got, c: close(got, c.want, rtol=0.05),
             "close, but not to 1e-3: run more power iterations (100 or more), or compare with "

@@ -11,20 +11,15 @@ from itertools import pairwise
 
 import numpy as np
 
+from gdlessons.check.cases import WB, from_zero
 from gdlessons.check.core import read_pair
-from gdlessons.check.lesson04 import _from_zero
 from gdlessons.check.predict import Said, prediction
-from gdlessons.check.problem import Case, Factor, Gives, exercise, hidden_case
+from gdlessons.check.problem import Case, Factor, Gives, exercise, hidden_case, mse_reference
 from gdlessons.data import shard, toy_data
 from gdlessons.numpy_gd import forward, mse_gradient
 from gdlessons.train import train_numpy
 
 __all__ = ["ex08_1", "ex08_2", "ex08_3", "predict08_a", "predict08_b"]
-
-
-def _gradient(c: Case) -> np.ndarray:
-    """``[*dw, db]``: the gradient on all of the case's data at its (w, b)."""
-    return np.append(*mse_gradient(c.X, c.y, forward(c.X, c.w, c.b)))
 
 
 W = np.array([0.5, 0.5], dtype=np.float32)
@@ -37,7 +32,7 @@ ex08_1 = exercise(
         hidden_case(20, [1.0, -2.5], 0.75, 512, w=W, b=-0.25, world_size=4),
     ],
     read=read_pair(d=True),
-    reference=_gradient,
+    reference=mse_reference,
     mistakes=[
         Factor(
             "Your (dw, db)",
@@ -69,7 +64,7 @@ ex08_2 = exercise(
     "my_combine(grads, sizes) -> (dw, db): the full gradient from unequal shards' mean gradients",
     cases=[_shards_case([3, 5, 9], 521), _shards_case([1, 6], 522)],
     read=read_pair(d=True),
-    reference=_gradient,
+    reference=mse_reference,
     setting="For shards of sizes {sizes} your gradient is {got}, the full gradient is {want}.",
     mistakes=[
         Gives(
@@ -105,16 +100,16 @@ ex08_3 = exercise(
         hidden_case(15, [-1.0, 2.0], 0.5, 532, lr=0.1, num_epochs=6, world_size=3),
     ],
     steps=True,
-    read=read_pair("(w, b)", "Your w, Your b", d=True),
-    reference=partial(_from_zero, trainer=train_numpy),  # one process with all the data
+    read=WB,
+    reference=partial(from_zero, trainer=train_numpy),  # one process with all the data
     mistakes=[
         Gives(
-            lambda c: _from_zero(c, train_numpy, lr=c.world_size * c.lr),
+            lambda c: from_zero(c, train_numpy, lr=c.world_size * c.lr),
             "your steps are {world_size} times too large: all_reduce sums the workers' "
             "gradients; divide by world_size.",
         ),
         Gives(
-            lambda c: _from_zero(
+            lambda c: from_zero(
                 c, train_numpy, **dict(zip("Xy", shard(c.X, c.y, 0, c.world_size)))
             ),
             "that is worker 0 alone, on its own shard. Every worker's gradient must enter the "

@@ -17,8 +17,8 @@ from functools import partial
 
 import numpy as np
 
+from gdlessons.check.cases import small_lr_floor
 from gdlessons.check.core import read_number
-from gdlessons.check.lesson05 import _small_lr_floor
 from gdlessons.check.predict import Said, prediction
 from gdlessons.check.problem import Case, Gives, exercise, hidden_case
 from gdlessons.clinic import CAUSES, cause, lr_above_2_over_L, lr_far_too_small
@@ -315,21 +315,21 @@ ex09_3 = exercise(
         hidden_case(80, [3.0, 0.5, 1.0], 0.0, 932, lr=0.02, sigma=0.1, batch_size=1),
     ],
     read=read_number("Your floor"),
-    reference=_small_lr_floor,
+    reference=small_lr_floor,
     setting="For lr = {lr}, sigma = {sigma} and batches of {batch_size} your floor is {got}; the "
     "right one is {want}.",
     mistakes=[
         Gives(
-            lambda c: _small_lr_floor(c, batch_power=0.0),
+            lambda c: small_lr_floor(c, batch_power=0.0),
             "divide by the batch size too: a mean of B sample gradients has 1/B of the variance.",
         ),
         Gives(
-            lambda c: _small_lr_floor(c, batch_power=0.5),
+            lambda c: small_lr_floor(c, batch_power=0.5),
             "the floor is a loss, it goes with the variance of the mean gradient, 1/B, not with "
             "its standard deviation, 1/√B.",
         ),
         Gives(
-            lambda c: _small_lr_floor(c, scale=1.0),
+            lambda c: small_lr_floor(c, scale=1.0),
             "the Hessian of the mean squared error is 2/n · AᵀA, with A the inputs and a column "
             "of ones (for the bias): mind the 2.",
         ),

@@ -194,7 +194,8 @@ def _setting(got: Any, case: Case) -> str:
 class Problem:
     """One exercise, declared; ``verdict`` checks an answer.
 
-    ``rules``: (a test of what the answer returns, the message if it holds); ``read``: that result
+    ``rules``: (a test of what the answer returns, the message if it holds), or a test that returns
+    its message (else None); ``read``: that result
     as numbers; ``steps``: compare every epoch (``num_epochs`` = 1, 2, …) with the rows of the
     reference's ``History``; ``also``: classes the check needs besides the answer (lesson 02's
     ``Value``), stored in each case by name; ``run`` replaces the call of the answer;
@@ -209,7 +210,7 @@ class Problem:
     reference: Callable[[Case], Any]
     passed: str
     read: Callable[[Any, Case], Any] = lambda value, case: value
-    rules: Sequence[tuple[Callable[[Any, Case], Any], Message]] = ()
+    rules: Sequence[tuple[Callable[[Any, Case], Any], Message] | Callable[[Any, Case], Any]] = ()
     mistakes: Sequence[Gives | Shows | Factor] = ()
     setting: Message = _setting
     otherwise: Message = "compare your code with the lesson, line by line."
@@ -298,9 +299,12 @@ class Problem:
                 value = core.call(fn, self.answer, *args)
             else:
                 value = self.run(fn, case)
-            for broken, message in self.rules:
-                if broken(value, case):
-                    raise Wrong(say(message, value, case, self.digits))
+            for rule in self.rules:  # (a test, its message), or a test that returns the message
+                test, message = rule if isinstance(rule, tuple) else (rule, None)
+                if broken := test(value, case):
+                    raise Wrong(
+                        broken if message is None else say(message, value, case, self.digits)
+                    )
             return self.read(value, case)
         except Wrong as err:
             for phrase, hint in self.errors.items():
