@@ -2,13 +2,9 @@
 
     python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
 
-``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN`` (the originals
-are never modified). OUT becomes the nbgrader course ``gdlessons``: ``source/`` (the solutions),
-``release/`` (``generate_assignment``), ``submitted/``, ``autograded/``, ``feedback/`` and
-``gradebook.db``. Each notebook goes through ``nbgrader autograde``, whose execution the course's
-config hands to ``tools.grade_sandbox.SandboxedExecute``, then ``generate_feedback``; one line per
-student on the terminal, ``grades.csv`` from ``ExerciseCsv`` (also ``nbgrader export``'s plugin).
-The written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
+``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN``; OUT becomes
+the nbgrader course ``gdlessons`` (README, *For instructors*), its autograde executing in
+``tools.grade_sandbox.SandboxedExecute``. Re-grading a student replaces their grades.
 """
 
 from __future__ import annotations
@@ -32,12 +28,11 @@ from nbgrader.plugins import ExportPlugin
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from tools.make_exercises import CODE_STUB, TEXT_STUB
+from tools import ROOT
 
 __all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
 warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own sessions: harmless
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 FORMGRADER = "nbgrader.server_extensions.formgrader"
 CONFIG = """\
@@ -48,18 +43,20 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
 sys.path.insert(0, {root!r})  # nbgrader imports the grader's preprocessor and export from there
+from tools.make_exercises import CODE_STUB, TEXT_STUB  # noqa: E402
+
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "gdlessons"
 c.CourseDirectory.root = {out!r}
-c.ClearSolutions.code_stub = {code_stub!r}
-c.ClearSolutions.text_stub = {text_stub!r}
+c.ClearSolutions.code_stub = CODE_STUB
+c.ClearSolutions.text_stub = TEXT_STUB
 c.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back, and run
 c.Autograde.autograde_preprocessors = [  # nbgrader's own, with its Execute in a sandbox
     "tools.grade_sandbox.SandboxedExecute" if step is Execute else step
     for step in Autograde.autograde_preprocessors.default()
 ]
 c.SandboxedExecute.notebook_timeout = {timeout}
-c.SandboxedExecute.timeout = {cell_timeout}
+c.SandboxedExecute.timeout = max(5, {timeout} // 3)
 c.SandboxedExecute.memory_mib = {memory}
 c.SandboxedExecute.hidden = {hidden!r}
 c.ExportApp.plugin_class = "tools.grade.ExerciseCsv"
@@ -89,16 +86,8 @@ def nbgrader_api(out: Path) -> NbGraderAPI:
 def course(out: Path, args: argparse.Namespace, hidden: list[Path]) -> NbGraderAPI:
     """OUT as an nbgrader course, every assignment generated from its solution notebook."""
     out.mkdir(parents=True, exist_ok=True)
-    config = CONFIG.format(
-        root=str(ROOT),
-        out=str(out),
-        code_stub=CODE_STUB,
-        text_stub=TEXT_STUB,
-        timeout=args.timeout,
-        cell_timeout=max(5, args.timeout // 3),
-        memory=args.memory,
-        hidden=[str(p) for p in hidden],
-    )
+    paths = {"root": str(ROOT), "out": str(out), "hidden": [str(p) for p in hidden]}
+    config = CONFIG.format_map(vars(args) | paths)
     (out / "nbgrader_config.py").write_text(config, encoding="utf-8")
     api = nbgrader_api(out)
     for assignment, notebook in assignments().values():
