@@ -1,6 +1,6 @@
 """Render notebooks and their stored outputs as an offline HTML site or reveal.js slide decks.
 
-nbconvert does the work, configured by tools/site_config.py; this module adds what it has no
+nbconvert does the work, configured by ``CONFIG``; this module adds what it has no
 setting for: MathML math, figures' alt text (cell metadata "alt"), links to notebooks pointed at
 their pages, the index, the loop page, and vega-embed for the explorers (vl-convert-python's
 offline bundle: no npm, no network).
@@ -29,7 +29,7 @@ from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
-from traitlets.config.loader import PyFileConfigLoader
+from traitlets.config import Config
 
 from gdlessons.versions import PINNED
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
@@ -39,7 +39,6 @@ __all__ += ["lesson_summary", "markdown2html", "markdown_html", "needs_vega", "p
 __all__ += ["tex_to_mathml", "VEGALITE_MIME", "write_bundle"]
 
 HERE = Path(__file__).resolve().parent
-CONFIG = PyFileConfigLoader("site_config.py", path=str(HERE)).load_config()
 PINS = [(name, PINNED[name]) for name in ("torch", "numpy", "matplotlib")]  # the pages' footer
 TITLE = "Gradient descent, step by step"
 IMAGES = {"image/png", "image/jpeg"}
@@ -120,6 +119,18 @@ def figures(cell: NotebookNode) -> list[tuple[NotebookNode, str | None]]:
 def alt(output: NotebookNode, cell: NotebookNode) -> str | None:
     """The templates' alt filter: the alt text ``figures`` gives this image output of the cell."""
     return next((text for o, text in figures(cell) if o is output), None)
+
+
+CONFIG = Config(  # nbconvert's: templates in tools/site_templates/, the filters above
+    TemplateExporter={
+        "extra_template_paths": [str(HERE / "site_templates")],
+        "filters": {"markdown2html": markdown2html, "alt": alt},
+    },
+    HTMLExporter={"template_name": "lab", "template_file": "lesson.html.j2"},
+    SlidesExporter={"template_name": "reveal", "template_file": "slides.html.j2"},
+)
+CONFIG.SlidesExporter.reveal_url_prefix = "_static/reveal.js"  # build_slides copies reveal.js there
+CONFIG.SlidesExporter.reveal_theme = "white"
 
 
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
