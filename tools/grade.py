@@ -1,7 +1,5 @@
 """Grade a class's exercise notebooks on nbgrader's own workflow: `make grade`.
 
-    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
-
 ``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN``; OUT becomes
 the nbgrader course ``gdlessons`` (README, *For instructors*), its autograde executing in
 ``tools.grade_sandbox.SandboxedExecute``. Re-grading a student replaces their grades.
@@ -127,13 +125,13 @@ class ExerciseCsv(ExportPlugin):
                     continue
                 graded = Path(coursedir.format_path("autograded", student.id, assignment.name))
                 grades = [g for nb in submission.notebooks for g in nb.grades]
-                manual = [g for g in grades if g.cell.cell_type == "markdown"]
+                written = [g for g in grades if g.cell.cell_type == "markdown"]
                 row |= {
                     "score": submission.score,
                     "max_score": submission.max_score,
-                    "auto_score": sum(g.score for g in grades if g.cell.cell_type == "code"),
-                    "manual_score": sum(g.score for g in manual if not g.needs_manual_grade),
-                    "needs_manual_grade": sum(g.needs_manual_grade for g in manual),
+                    "auto_score": submission.code_score,  # the check cells
+                    "manual_score": submission.written_score,  # the written answers scored
+                    "needs_manual_grade": sum(g.needs_manual_grade for g in written),
                     "flagged": any(nb.flagged for nb in submission.notebooks),
                     "flags": " | ".join(
                         f for nb in submission.notebooks for f in flags(graded / f"{nb.name}.ipynb")
@@ -185,9 +183,8 @@ def grade_student(out: Path, student: Path) -> tuple[str, list[str], bool]:
         api.generate_feedback(assignment, student.name)  # feedback/STUDENT/ASSIGNMENT/*.html
     with api.gradebook as gb:
         subs = gb.find_student(student.name).submissions
-        grades = [g for sub in subs for nb in sub.notebooks for g in nb.grades]
-        auto = sum(g.score for g in grades if g.cell.cell_type == "code")
-        written = sum(g.needs_manual_grade for g in grades)
+        auto = sum(sub.code_score for sub in subs)  # nbgrader's: the check cells' points
+        written = sum(g.needs_manual_grade for s in subs for nb in s.notebooks for g in nb.grades)
     line = f"{student.name}: {auto:g} points by the checks, {written} written answers to read"
     return line + (" FLAGGED" if found else ""), notes + [f"flag: {f}" for f in found], bool(found)
 

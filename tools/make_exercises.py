@@ -51,11 +51,7 @@ class _ClearSolutions(ClearSolutions):
 
 
 def exercise_path(solution: Path) -> Path:
-    """Where the student version of a solution notebook goes.
-
-    >>> exercise_path(Path("notebooks/solutions/01_a_solutions.ipynb")).as_posix()
-    'notebooks/exercises/01_a_exercises.ipynb'
-    """
+    """Where the student version of a solution notebook goes: ../exercises/NN_name_exercises.ipynb."""
     if not solution.name.endswith("_solutions.ipynb"):
         raise MarkerError(f"{solution}: name a solution notebook NN_name_solutions.ipynb")
     name = solution.name.replace("_solutions.", "_exercises.")

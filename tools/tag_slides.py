@@ -2,9 +2,6 @@
 
 The rules are `slide_types`' (a hand-set cell tag `slides:TYPE` first), plus RISE settings where
 the notebook has none; the result depends only on the cells, so a second run changes nothing.
-
-    python -m tools.tag_slides notebooks/[0-9]*.ipynb           # write the metadata
-    python -m tools.tag_slides --verify notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
 """
 
 from __future__ import annotations
@@ -62,12 +59,9 @@ def is_setup_cell(source: str) -> bool:
         return False
     if not tree.body:
         return bool(source.strip())  # only magics
-    for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
-        setup = isinstance(call, ast.Call) and ast.unparse(call.func) in _SETUP_CALLS
-        if not (setup or isinstance(node, (ast.Import, ast.ImportFrom))):
-            return False
-    return True
+    statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    calls = [n.value if isinstance(n, ast.Expr) else n for n in statements]  # a call, or no setup
+    return all(isinstance(c, ast.Call) and ast.unparse(c.func) in _SETUP_CALLS for c in calls)
 
 
 def image_lines(png: str) -> float:

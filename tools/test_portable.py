@@ -2,8 +2,6 @@
 
 Two nbval runs, each cell once, on every core: the kernel on an emulated older CPU (``QEMU``, no
 AVX), then natively with ``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset.
-
-    python -m tools.test_portable [NOTEBOOK ...]
 """
 
 from __future__ import annotations

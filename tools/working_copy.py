@@ -2,9 +2,6 @@
 
 `sync` makes it from notebooks/, later only adds new files (and the stylesheets RISE asks for);
 `fresh LESSON` copies one notebook in again, the old file renamed `<name>.old-<date>-<time>.ipynb`.
-
-    python -m tools.working_copy sync --source notebooks --dest my-work
-    python -m tools.working_copy fresh 03 --source notebooks --dest my-work
 """
 
 from __future__ import annotations
@@ -79,8 +76,7 @@ def sync(source: Path, dest: Path) -> SyncReport:
 
 
 def find_lesson(source: Path, lesson: str) -> Path:
-    """The one notebook in `source` that `lesson` names ("03", "03_torch_autograd.ipynb",
-    "exercises/03"), as a relative path."""
+    """The notebook in `source` that `lesson` names ("03", "03_torch_autograd", "exercises/03")."""
     lesson, found = lesson.strip().strip("/"), notebooks(source)
     wanted = Path(lesson)
     matches = [r for r in found if r.parent == wanted.parent and r.name.startswith(wanted.name)]
