@@ -195,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "grades")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=4096, help="MiB of memory per notebook")
-    parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="students graded at a time"
-    )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students at a time")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more, not {args.jobs}")

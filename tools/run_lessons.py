@@ -59,10 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             nbformat.write(nb, pages[name])
         except CellExecutionError as err:
             error, failed = str(err).strip().splitlines()[-1], failed + 1
-        seconds = time.perf_counter() - start
-        print(
-            f"{'FAIL' if error else 'ok  '} {path.name:<40} {seconds:5.1f} s  {error}", flush=True
-        )
+        status, seconds = "FAIL" if error else "ok  ", time.perf_counter() - start
+        print(f"{status} {path.name:<40} {seconds:5.1f} s  {error}", flush=True)
     if not failed and not args.in_place:
         build_html(pages, args.out / "html", "Gradient descent, step by step (run by make run)")
     return 1 if failed else 0
