@@ -8,8 +8,8 @@ import base64
 import doctest
 import hashlib
 import importlib.metadata
+import io
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from PIL import Image
 from site_audit import alt_problems, broken_links
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,9 +97,12 @@ def test_a_long_code_cell_gets_a_subslide_of_its_own_with_its_output():
 
 
 def test_a_wide_figure_counts_by_its_height_on_the_slide():
-    header = b"\x89PNG\r\n\x1a\n" + bytes(8)
-    wide = base64.b64encode(header + struct.pack(">II", 1800, 600)).decode()  # 300px at 900 wide
-    tall = base64.b64encode(header + struct.pack(">II", 600, 900)).decode()
+    def png(size: tuple[int, int]) -> str:
+        image = io.BytesIO()
+        Image.new("1", size).save(image, "PNG")
+        return base64.b64encode(image.getvalue()).decode()
+
+    wide, tall = png((1800, 600)), png((600, 900))  # wide: 300px at 900 wide
     assert tag_slides.image_lines(wide) < tag_slides.IMAGE_LINES < tag_slides.image_lines(tall)
     assert tag_slides.image_lines("not base64") == tag_slides.IMAGE_LINES
 

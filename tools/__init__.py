@@ -1,9 +1,7 @@
 """The build and maintenance tools of the series: `python -m tools.NAME` from the repository root.
 
-Each module's docstring says what it does and how to run it; `update_notebooks` is
-the read, change, write (or --verify) loop they share. The browser tests are tests/browser/ (on
-pytest-playwright), `make test-compat` is nox's (noxfile.py). Neither the lessons nor the
-``gdlessons`` package import anything from here.
+Each module's docstring says what it does; the browser tests are tests/browser/, `make test-compat`
+is noxfile.py's. Neither the lessons nor ``gdlessons`` import anything from here.
 """
 
 from __future__ import annotations
@@ -18,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def update_notebooks(paths: Iterable[str | Path], change: Callable, verify: bool, fix: str) -> int:
-    """Apply `change` (edits a notebook in place, returns what it changed) to each notebook and
-    write the ones it changed; with `verify`, write nothing and return 1 if one would change."""
+    """Write each notebook that `change` (in place, returns what changed) changes; with `verify`,
+    write nothing and return 1 if one would change."""
     import nbformat  # not at the top: `make fresh-copy` runs tools.working_copy without the venv
 
     stale = 0

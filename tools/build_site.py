@@ -1,13 +1,9 @@
 """Render notebooks and their stored outputs as an offline HTML site or reveal.js slide decks.
 
-nbconvert does the work, configured by tools/site_config.py (exporters, templates in
-tools/site_templates/, filters). This module adds what nbconvert has no setting for: math as MathML
-(latex2mathml), a figure's alt text from its cell's "alt" metadata, links to notebooks pointed at
-their pages (a link to one not built becomes text), the index, the loop page (series_page.py).
-
-The explorers (gdlessons.explorers' Vega-Lite outputs) are drawn with vega-embed, from one offline
-script that ``write_bundle`` makes with vl-convert-python's ``javascript_bundle()`` (a wheel from
-PyPI, pinned in requirements.txt): no npm, no Node, no network, so ``make run`` needs Python only.
+nbconvert does the work, configured by ``CONFIG``; this module adds what it has no
+setting for: MathML math, figures' alt text (cell metadata "alt"), links to notebooks pointed at
+their pages, the index, the loop page, and vega-embed for the explorers (vl-convert-python's
+offline bundle: no npm, no network).
 
 >>> markdown_html("[next](../02_b.ipynb#q1), [solved](s.ipynb)", {"../02_b.ipynb": "../02_b.html"})
 '<p><a href="../02_b.html#q1">next</a>, solved <em>(not in this copy)</em></p>\\n'
@@ -33,8 +29,9 @@ from latex2mathml.converter import convert
 from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode, read, v4
-from traitlets.config.loader import PyFileConfigLoader
+from traitlets.config import Config
 
+from gdlessons.versions import PINNED
 from tools import series_page  # loop.html: the loops of 01-08 aligned, the notation
 
 __all__ = ["alt", "build_html", "build_slides", "figures", "main"]
@@ -42,10 +39,7 @@ __all__ += ["lesson_summary", "markdown2html", "markdown_html", "needs_vega", "p
 __all__ += ["tex_to_mathml", "VEGALITE_MIME", "write_bundle"]
 
 HERE = Path(__file__).resolve().parent
-CONFIG = PyFileConfigLoader("site_config.py", path=str(HERE)).load_config()
-PINS = re.findall(
-    r"(?m)^(torch|numpy|matplotlib)==(\S+)", (HERE.parent / "requirements.txt").read_text()
-)
+PINS = [(name, PINNED[name]) for name in ("torch", "numpy", "matplotlib")]  # the pages' footer
 TITLE = "Gradient descent, step by step"
 IMAGES = {"image/png", "image/jpeg"}
 VARIANT = re.compile(r'<mi mathvariant="(double-struck|script|bold)">([A-Za-z])</mi>')
@@ -76,9 +70,7 @@ def tex_to_mathml(tex: str, display: str = "inline") -> str:
 
 
 class MathMLRenderer(IPythonRenderer):
-    """nbconvert's Markdown renderer with math as MathML, not TeX for MathJax, and links to
-    notebooks pointed at their pages: ``links`` maps a notebook, as this page links it, to its
-    page (None: links are left as written)."""
+    """nbconvert's Markdown renderer, math as MathML; ``links``: notebook -> page (None: as is)."""
 
     def __init__(self, *args: Any, links: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,9 +94,8 @@ class MathMLRenderer(IPythonRenderer):
 
 def markdown_html(source: str, links: dict[str, str] | None = None, **renderer: Any) -> str:
     """Markdown as HTML: math as MathML, links to notebooks pointed at their pages (``links``)."""
-    return MarkdownWithMath(renderer=MathMLRenderer(escape=False, links=links, **renderer)).render(
-        source
-    )
+    markdown = MarkdownWithMath(renderer=MathMLRenderer(escape=False, links=links, **renderer))
+    return markdown.render(source)
 
 
 @jinja2.pass_context
@@ -130,6 +121,18 @@ def alt(output: NotebookNode, cell: NotebookNode) -> str | None:
     return next((text for o, text in figures(cell) if o is output), None)
 
 
+CONFIG = Config(  # nbconvert's: templates in tools/site_templates/, the filters above
+    TemplateExporter={
+        "extra_template_paths": [str(HERE / "site_templates")],
+        "filters": {"markdown2html": markdown2html, "alt": alt},
+    },
+    HTMLExporter={"template_name": "lab", "template_file": "lesson.html.j2"},
+    SlidesExporter={"template_name": "reveal", "template_file": "slides.html.j2"},
+)
+CONFIG.SlidesExporter.reveal_url_prefix = "_static/reveal.js"  # build_slides copies reveal.js there
+CONFIG.SlidesExporter.reveal_theme = "white"
+
+
 def page_names(notebooks: Sequence[Path]) -> dict[str, Path]:
     """Each notebook by its path relative to the notebooks' common folder.
 
@@ -147,11 +150,8 @@ def needs_vega(notebooks: list[Path]) -> bool:
 
 
 def write_bundle(static: Path) -> Path:
-    """Write static/vega/vega-embed-bundle.js (kept when already made by the same versions).
-
-    Its Vega-Lite version is the one the installed Altair writes. The minified bundle keeps no
-    licence headers, so a notice goes first.
-    """
+    """Write static/vega/vega-embed-bundle.js for the installed Altair's Vega-Lite, a licence
+    notice first (the minified bundle has none); kept when made by the same versions."""
     import altair as alt
     import vl_convert as vlc
 
@@ -173,7 +173,7 @@ def write_bundle(static: Path) -> Path:
 def _render(
     exporter: HTMLExporter, nb: NotebookNode, name: str, src: Path, out: Path, targets: dict
 ) -> str:
-    """Render `nb` (notebook `name`, from folder `src`) to out/targets[name]; return its title."""
+    """Render `nb` (read from folder `src`) to out/targets[name]; return its title."""
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = (re.findall(r"(?m)^# (.+)", md) or [name])[0].strip()
     nb.metadata["title"] = re.sub(r"[`*_$\\]", "", title)
@@ -212,12 +212,8 @@ def lesson_summary(nb: NotebookNode) -> tuple[list[str], str | None]:
 
 
 def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
-    """Write a page per notebook (named as by `page_names`) and out/index.html.
-
-    The index lists the top-level notebooks (lessons) in order, each with its time and goals (read
-    from the lesson, ``lesson_summary``) and the notebooks in sub-folders named after it
-    (exercises/01_a_exercises.ipynb for 01_a.ipynb).
-    """
+    """Write a page per notebook (`page_names`) and out/index.html: the lessons in order, each
+    with its time, goals and the notebooks in sub-folders named after it (exercises/01_a_...)."""
     exporter = HTMLExporter(config=CONFIG)
     if needs_vega(list(pages.values())):
         write_bundle(out / "_static")
@@ -245,10 +241,7 @@ def build_html(pages: dict[str, Path], out: Path, title: str = TITLE) -> None:
 
 
 def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
-    """Write a reveal.js deck per top-level notebook, out/NN_name.slides.html.
-
-    Links between lessons go to their decks, links to other notebooks to the HTML site (../html).
-    """
+    """Write a reveal.js deck per lesson, out/NN_name.slides.html; other notebooks link ../html."""
     if not (vendor / "reveal.js/dist/reveal.js").is_file():
         raise SystemExit(f"--vendor {vendor}: no reveal.js/dist/reveal.js; run `make slides`")
     skip = shutil.ignore_patterns("css", "js", "*.html", "*.md", "*.json")
@@ -263,7 +256,6 @@ def build_slides(pages: dict[str, Path], out: Path, vendor: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the site (html) or the decks (slides) for the notebooks given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["html", "slides"])
     parser.add_argument("notebooks", nargs="+", type=Path, help="lessons and their exercises")

@@ -1,14 +1,8 @@
 """Grade a class's exercise notebooks on nbgrader's own workflow: `make grade`.
 
-    python -m tools.grade SUBMISSIONS [--out build/grades] [--timeout 60] [--memory 4096] [--jobs N]
-
-``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN`` (the originals
-are never modified). OUT becomes the nbgrader course ``gdlessons``: ``source/`` (the solutions),
-``release/`` (``generate_assignment``), ``submitted/``, ``autograded/``, ``feedback/`` and
-``gradebook.db``. Each notebook goes through ``nbgrader autograde``, whose execution the course's
-config hands to ``tools.grade_sandbox.SandboxedExecute``, then ``generate_feedback``; one line per
-student on the terminal, ``grades.csv`` from ``ExerciseCsv`` (also ``nbgrader export``'s plugin).
-The written answers wait in nbgrader's formgrader. Re-grading a student replaces their grades.
+``SUBMISSIONS/STUDENT_ID/NN_name_exercises.ipynb`` is graded as exercise set ``NN``; OUT becomes
+the nbgrader course ``gdlessons`` (README, *For instructors*), its autograde executing in
+``tools.grade_sandbox.SandboxedExecute``. Re-grading a student replaces their grades.
 """
 
 from __future__ import annotations
@@ -32,12 +26,11 @@ from nbgrader.plugins import ExportPlugin
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from tools.make_exercises import CODE_STUB, TEXT_STUB
+from tools import ROOT
 
 __all__ = ["ExerciseCsv", "assignments", "course", "main"]
 
 warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own sessions: harmless
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 FORMGRADER = "nbgrader.server_extensions.formgrader"
 CONFIG = """\
@@ -48,18 +41,20 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
 sys.path.insert(0, {root!r})  # nbgrader imports the grader's preprocessor and export from there
+from tools.make_exercises import CODE_STUB, TEXT_STUB  # noqa: E402
+
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "gdlessons"
 c.CourseDirectory.root = {out!r}
-c.ClearSolutions.code_stub = {code_stub!r}
-c.ClearSolutions.text_stub = {text_stub!r}
+c.ClearSolutions.code_stub = CODE_STUB
+c.ClearSolutions.text_stub = TEXT_STUB
 c.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back, and run
 c.Autograde.autograde_preprocessors = [  # nbgrader's own, with its Execute in a sandbox
     "tools.grade_sandbox.SandboxedExecute" if step is Execute else step
     for step in Autograde.autograde_preprocessors.default()
 ]
 c.SandboxedExecute.notebook_timeout = {timeout}
-c.SandboxedExecute.timeout = {cell_timeout}
+c.SandboxedExecute.timeout = max(5, {timeout} // 3)
 c.SandboxedExecute.memory_mib = {memory}
 c.SandboxedExecute.hidden = {hidden!r}
 c.ExportApp.plugin_class = "tools.grade.ExerciseCsv"
@@ -89,16 +84,8 @@ def nbgrader_api(out: Path) -> NbGraderAPI:
 def course(out: Path, args: argparse.Namespace, hidden: list[Path]) -> NbGraderAPI:
     """OUT as an nbgrader course, every assignment generated from its solution notebook."""
     out.mkdir(parents=True, exist_ok=True)
-    config = CONFIG.format(
-        root=str(ROOT),
-        out=str(out),
-        code_stub=CODE_STUB,
-        text_stub=TEXT_STUB,
-        timeout=args.timeout,
-        cell_timeout=max(5, args.timeout // 3),
-        memory=args.memory,
-        hidden=[str(p) for p in hidden],
-    )
+    paths = {"root": str(ROOT), "out": str(out), "hidden": [str(p) for p in hidden]}
+    config = CONFIG.format_map(vars(args) | paths)
     (out / "nbgrader_config.py").write_text(config, encoding="utf-8")
     api = nbgrader_api(out)
     for assignment, notebook in assignments().values():
@@ -138,13 +125,13 @@ class ExerciseCsv(ExportPlugin):
                     continue
                 graded = Path(coursedir.format_path("autograded", student.id, assignment.name))
                 grades = [g for nb in submission.notebooks for g in nb.grades]
-                manual = [g for g in grades if g.cell.cell_type == "markdown"]
+                written = [g for g in grades if g.cell.cell_type == "markdown"]
                 row |= {
                     "score": submission.score,
                     "max_score": submission.max_score,
-                    "auto_score": sum(g.score for g in grades if g.cell.cell_type == "code"),
-                    "manual_score": sum(g.score for g in manual if not g.needs_manual_grade),
-                    "needs_manual_grade": sum(g.needs_manual_grade for g in manual),
+                    "auto_score": submission.code_score,  # the check cells
+                    "manual_score": submission.written_score,  # the written answers scored
+                    "needs_manual_grade": sum(g.needs_manual_grade for g in written),
                     "flagged": any(nb.flagged for nb in submission.notebooks),
                     "flags": " | ".join(
                         f for nb in submission.notebooks for f in flags(graded / f"{nb.name}.ipynb")
@@ -196,9 +183,8 @@ def grade_student(out: Path, student: Path) -> tuple[str, list[str], bool]:
         api.generate_feedback(assignment, student.name)  # feedback/STUDENT/ASSIGNMENT/*.html
     with api.gradebook as gb:
         subs = gb.find_student(student.name).submissions
-        grades = [g for sub in subs for nb in sub.notebooks for g in nb.grades]
-        auto = sum(g.score for g in grades if g.cell.cell_type == "code")
-        written = sum(g.needs_manual_grade for g in grades)
+        auto = sum(sub.code_score for sub in subs)  # nbgrader's: the check cells' points
+        written = sum(g.needs_manual_grade for s in subs for nb in s.notebooks for g in nb.grades)
     line = f"{student.name}: {auto:g} points by the checks, {written} written answers to read"
     return line + (" FLAGGED" if found else ""), notes + [f"flag: {f}" for f in found], bool(found)
 
@@ -209,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "grades")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=4096, help="MiB of memory per notebook")
-    parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="students graded at a time"
-    )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students at a time")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more, not {args.jobs}")

@@ -1,11 +1,7 @@
 """Write src/gdlessons/engine.py from the lesson cells tagged `engine` (lesson 02's autograd engine).
 
-The lesson is where the engine is written and read; a notebook that runs on its own (exercise set
-02 on Colab or a hub) imports the same code from `gdlessons.engine`: a docstring, `__all__`, then
-the tagged cells exactly. `make refresh` runs it; tests/test_engine_module.py fails while they differ.
-
-    python -m tools.make_engine            # write src/gdlessons/engine.py
-    python -m tools.make_engine --verify    # exit status 1 if it differs from the lesson
+A notebook that runs on its own (exercise set 02 on Colab or a hub) imports the lesson's code from
+`gdlessons.engine`; tests/test_engine_module.py fails while they differ (``--verify``: exit 1).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Write the exercises, notebooks/exercises/NN_name_exercises.ipynb, from the solutions.
 
-``mark_cells`` marks a solution notebook up as nbgrader's source notebook; nbgrader's
-ClearSolutions, LockCells and ComputeChecksums then do what ``nbgrader generate_assignment`` does,
-and both notebooks are executed. ``--verify`` only says whether the exercises are up to date.
+``mark_cells`` makes a solution notebook nbgrader's source notebook; nbgrader's preprocessors then
+do what ``nbgrader generate_assignment`` does. ``--verify`` only says whether they are up to date.
 """
 
 from __future__ import annotations
@@ -52,11 +51,7 @@ class _ClearSolutions(ClearSolutions):
 
 
 def exercise_path(solution: Path) -> Path:
-    """Where the student version of a solution notebook goes.
-
-    >>> exercise_path(Path("notebooks/solutions/01_a_solutions.ipynb")).as_posix()
-    'notebooks/exercises/01_a_exercises.ipynb'
-    """
+    """Where the student version of a solution notebook goes: ../exercises/NN_name_exercises.ipynb."""
     if not solution.name.endswith("_solutions.ipynb"):
         raise MarkerError(f"{solution}: name a solution notebook NN_name_solutions.ipynb")
     name = solution.name.replace("_solutions.", "_exercises.")
@@ -118,8 +113,7 @@ def mark_cells(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def student_notebook(solution: nbformat.NotebookNode, name: str = "?") -> nbformat.NotebookNode:
-    """A student copy of `solution`, as ``nbgrader generate_assignment`` makes it: every solution
-    block replaced by its stub, check cells locked, checksums for the autograder, outputs cleared."""
+    """A student copy of `solution`, as ``nbgrader generate_assignment`` makes it, outputs cleared."""
     clear = _ClearSolutions(code_stub=CODE_STUB, text_stub=TEXT_STUB)
     try:
         nb = clear.preprocess(mark_cells(copy.deepcopy(solution)), {})[0]

@@ -1,9 +1,8 @@
 """Execute the lessons headless into build/run/ (notebooks/ is only read), then build its site.
 
-Each lesson runs in a fresh kernel over IPC (Unix sockets in a temporary folder, never TCP); one
-line per lesson, exit status 1 if one fails. The site (OUT/html) shows the executed lessons and
-the committed exercises their links point to. With --in-place (`make refresh`) the outputs go back
-into the notebooks given, and no site is built.
+A fresh kernel per lesson over IPC (Unix sockets, never TCP); exit status 1 if one fails. The site
+(OUT/html) has the executed lessons and the committed exercises. --in-place (`make refresh`) stores
+the outputs in the notebooks given instead, and builds no site.
 """
 
 from __future__ import annotations
@@ -48,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/run"))
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
-    parser.add_argument(
-        "--in-place", action="store_true", help="store the outputs in the notebooks"
-    )
+    parser.add_argument("--in-place", action="store_true", help="write the outputs back")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     pages, failed = site_pages(args.notebooks), 0
@@ -62,10 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             nbformat.write(nb, pages[name])
         except CellExecutionError as err:
             error, failed = str(err).strip().splitlines()[-1], failed + 1
-        seconds = time.perf_counter() - start
-        print(
-            f"{'FAIL' if error else 'ok  '} {path.name:<40} {seconds:5.1f} s  {error}", flush=True
-        )
+        status, seconds = "FAIL" if error else "ok  ", time.perf_counter() - start
+        print(f"{status} {path.name:<40} {seconds:5.1f} s  {error}", flush=True)
     if not failed and not args.in_place:
         build_html(pages, args.out / "html", "Gradient descent, step by step (run by make run)")
     return 1 if failed else 0

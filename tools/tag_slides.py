@@ -1,11 +1,7 @@
 """Give every cell of a lesson its slide metadata (`slideshow.slide_type`), derived from the lesson.
 
-The rules are in `slide_types`, a hand-set cell tag `slides:TYPE` first; the notebook also gets
-RISE settings where it has none. The result depends only on the cells' content: running the tool
-again changes nothing, and a new lesson gets its slides by running it.
-
-    python -m tools.tag_slides notebooks/[0-9]*.ipynb           # write the metadata
-    python -m tools.tag_slides --verify notebooks/[0-9]*.ipynb   # exit 1 if any lesson lacks it
+The rules are `slide_types`' (a hand-set cell tag `slides:TYPE` first), plus RISE settings where
+the notebook has none; the result depends only on the cells, so a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +9,14 @@ from __future__ import annotations
 import argparse
 import ast
 import base64
+import io
 import math
 import re
-import struct
 import sys
 from collections.abc import Sequence
 
 import nbformat
+from PIL import Image
 
 from tools import update_notebooks
 
@@ -62,27 +59,16 @@ def is_setup_cell(source: str) -> bool:
         return False
     if not tree.body:
         return bool(source.strip())  # only magics
-    for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
-        setup = isinstance(call, ast.Call) and ast.unparse(call.func) in _SETUP_CALLS
-        if not (setup or isinstance(node, (ast.Import, ast.ImportFrom))):
-            return False
-    return True
+    statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    calls = [n.value if isinstance(n, ast.Expr) else n for n in statements]  # a call, or no setup
+    return all(isinstance(c, ast.Call) and ast.unparse(c.func) in _SETUP_CALLS for c in calls)
 
 
 def image_lines(png: str) -> float:
-    """Lines of a slide that a base64 PNG takes, scaled to the slide's width (IMAGE_LINES if unread).
-
-    >>> png = base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(8) + struct.pack(">II", 1800, 540)).decode()
-    >>> round(image_lines(png), 1)
-    10.0
-    """
+    """Lines of a slide a base64 PNG takes at the slide's width (IMAGE_LINES if unreadable)."""
     try:
-        head = base64.b64decode(png[:64])
-        width, height = struct.unpack(">II", head[16:24])
-    except (ValueError, struct.error):
-        return IMAGE_LINES
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or not width:
+        width, height = Image.open(io.BytesIO(base64.b64decode(png))).size
+    except (ValueError, OSError):  # not base64, not an image
         return IMAGE_LINES
     return height * min(1.0, SLIDE_PX / width) / LINE_PX
 
@@ -108,10 +94,8 @@ def cell_height(cell: dict) -> float:
     output_lines = 0.0
     for out in cell.get("outputs", []):
         data = out.get("data", {})
-        if "image/png" in data:
-            height += image_lines(data["image/png"])
-        elif any(key.startswith("image/") for key in data):
-            height += IMAGE_LINES
+        if any(key.startswith("image/") for key in data):  # a size read from PNGs only
+            height += image_lines(data.get("image/png", ""))
         elif any(key.startswith("application/vnd.vegalite") for key in data):
             height += EXPLORER_LINES
         elif out.get("output_type") == "stream":
@@ -125,17 +109,7 @@ def cell_height(cell: dict) -> float:
 
 
 def slide_types(cells: Sequence[dict]) -> list[str]:
-    """The slide type of each cell: the first rule that matches wins.
-
-    >>> slide_types([
-    ...     {"cell_type": "markdown", "source": "# 01 · Title"},
-    ...     {"cell_type": "code", "source": "import numpy as np", "outputs": []},
-    ...     {"cell_type": "markdown", "source": "## A section\\n\\nText."},
-    ...     {"cell_type": "code", "source": "print(2)", "outputs": [{"output_type": "stream", "text": "2\\n"}]},
-    ...     {"cell_type": "markdown", "source": "**Instructor note:** ask first."},
-    ... ])
-    ['slide', 'skip', 'slide', 'fragment', 'notes']
-    """
+    """The slide type of each cell: the first rule that matches wins (tests/test_render.py)."""
     types: list[str] = []
     used = None  # lines used on the current (sub)slide; None before the first slide
     for cell in cells:
@@ -173,8 +147,7 @@ def slide_types(cells: Sequence[dict]) -> list[str]:
 
 
 def tag_notebook(nb: nbformat.NotebookNode) -> list[int | str]:
-    """Set each cell's slide type in place, and the RISE settings missing (hand-made ones are
-    kept); return the indices of the cells changed, and "rise" if it set any."""
+    """Set the slide types and missing RISE settings in place; return the cells changed ("rise")."""
     changed: list[int | str] = []
     rise = nb.metadata.get("rise", {})
     if any(key not in rise for key in RISE_SETTINGS):

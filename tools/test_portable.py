@@ -1,12 +1,7 @@
 """Every notebook's stored outputs, re-checked where a CPU or a setting differs (`make test-portable`).
 
-A student's laptop, a CI runner or a hub computes with other torch/numpy kernels and thread counts
-than `make test` (this CPU, one thread). Two nbval runs over every notebook, each cell once, on
-every core: the kernel on an emulated older CPU, ``qemu-x86_64-static -cpu Nehalem`` (no AVX;
-programs the kernel starts, such as torchrun, run natively), then natively with
-``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset (as a student's ``jupyter lab``).
-
-    python -m tools.test_portable [NOTEBOOK ...]
+Two nbval runs, each cell once, on every core: the kernel on an emulated older CPU (``QEMU``, no
+AVX), then natively with ``ATEN_CPU_CAPABILITY=default`` and ``OMP_NUM_THREADS`` unset.
 """
 
 from __future__ import annotations

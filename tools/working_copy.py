@@ -1,12 +1,7 @@
-"""The student's own working copy of the lessons (git-ignored my-work/), for `make lab` and
-`make fresh-copy`: running a lesson there never rewrites notebooks/, so `git pull` never conflicts.
+"""The student's own working copy of the lessons (git-ignored my-work/; `make lab`, `make fresh-copy`).
 
-`sync` makes it from notebooks/ on first use, then only adds files new there (never overwrites or
-deletes one), plus the empty stylesheets RISE asks for next to every notebook. `fresh LESSON` puts
-a fresh copy of one notebook in it, the old file renamed `<name>.old-<date>-<time>.ipynb`.
-
-    python -m tools.working_copy sync --source notebooks --dest my-work
-    python -m tools.working_copy fresh 03 --source notebooks --dest my-work
+`sync` makes it from notebooks/, later only adds new files (and the stylesheets RISE asks for);
+`fresh LESSON` copies one notebook in again, the old file renamed `<name>.old-<date>-<time>.ipynb`.
 """
 
 from __future__ import annotations
@@ -37,7 +32,6 @@ class LessonError(ValueError):
 
 
 class SyncReport(NamedTuple):
-    dest: Path
     created: bool
     added: list[Path]  # relative paths
 
@@ -51,7 +45,6 @@ def notebooks(root: Path) -> list[Path]:
 
 
 def _add_rise_css(dest: Path) -> None:
-    """Create the stylesheets RISE requests next to each notebook, where missing."""
     for rel in notebooks(dest):
         for path, text in [
             (dest / rel.parent / "rise.css", RISE_CSS),
@@ -79,12 +72,11 @@ def sync(source: Path, dest: Path) -> SyncReport:
 
     shutil.copytree(source, dest, ignore=HIDDEN, copy_function=copy_new, dirs_exist_ok=True)
     _add_rise_css(dest)
-    return SyncReport(dest, created, sorted(added))
+    return SyncReport(created, sorted(added))
 
 
 def find_lesson(source: Path, lesson: str) -> Path:
-    """The one notebook in `source` that `lesson` names ("03", "03_torch_autograd.ipynb",
-    "exercises/03"), as a relative path."""
+    """The notebook in `source` that `lesson` names ("03", "03_torch_autograd", "exercises/03")."""
     lesson, found = lesson.strip().strip("/"), notebooks(source)
     wanted = Path(lesson)
     matches = [r for r in found if r.parent == wanted.parent and r.name.startswith(wanted.name)]
@@ -104,8 +96,7 @@ def find_lesson(source: Path, lesson: str) -> Path:
 
 
 def fresh_copy(source: Path, dest: Path, lesson: str) -> tuple[Path, Path | None]:
-    """Copy one notebook from `source` into `dest`; an existing one is renamed
-    `<name>.old-<YYYYmmdd-HHMMSS>.ipynb`. Returns (the fresh file, where the old one went or None)."""
+    """Copy one notebook into `dest`; return it and where an existing one was moved (or None)."""
     rel = find_lesson(source, lesson)
     target, moved = dest / rel, None
     if target.exists():
@@ -142,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LessonError as err:
         parser.exit(2, f"error: {err}\n")
     made = f" (made just now from {args.source}/)" if report.created else ""
-    print(f"Your working copy of the lessons: {report.dest}/{made}.")
+    print(f"Your working copy of the lessons: {args.dest}/{made}.")
     if report.added and not report.created:
         print(f"  New from {args.source}/: " + ", ".join(map(str, report.added)))
     print(
