@@ -4,6 +4,7 @@ A reference or a classic mistake is often a run on a hidden ``Case``: from zero 
 trainer (``from_zero``), or through ``torch.optim.SGD`` (``sgd_run``); ``slips`` and
 ``epoch_slips`` turn a table of classic slips into ``Gives`` mistakes.
 
+>>> from gdlessons.check.problem import hidden_case
 >>> case = hidden_case(6, 1.5, -2.0, 7, lr=0.1, num_epochs=3)
 >>> h = from_zero(case)
 >>> float(h.w[0]), float(h.b[0]), float(from_zero(case, num_epochs=1).w_final) == float(h.w[1])
@@ -20,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from gdlessons.check.core import read_pair
-from gdlessons.check.problem import Case, Gives, Message, hidden_case
+from gdlessons.check.problem import Case, Gives, Message
 from gdlessons.history import History
 from gdlessons.train import train_nn
 
 __all__ = ["WB", "epoch_slips", "from_zero", "hessian", "is_nn", "sgd_run", "slips"]
-__all__ += ["small_lr_floor", "hidden_case"]  # hidden_case: problem's, for the example above
+__all__ += ["small_lr_floor"]
 
 WB = read_pair("(w, b)", "Your w, Your b", d=True)  # a run's final (w, b), w a vector
 
