@@ -195,9 +195,8 @@ class Problem:
     """One exercise, declared; ``verdict`` checks an answer.
 
     ``rules``: (a test of what the answer returns, the message if it holds), or a test that returns
-    its message (else None); ``read``: that result
-    as numbers; ``steps``: compare every epoch (``num_epochs`` = 1, 2, …) with the rows of the
-    reference's ``History``; ``also``: classes the check needs besides the answer (lesson 02's
+    its message (else None); ``read``: that result as numbers; ``steps``: compare every epoch
+    (``num_epochs`` = 1, 2, …) with the rows of the reference's ``History``; ``also``: classes the check needs besides the answer (lesson 02's
     ``Value``), stored in each case by name; ``run`` replaces the call of the answer;
     ``as_tensors``: X and y reach the answer as torch tensors; ``errors``: a phrase of the
     answer's error message, and the hint it earns.
