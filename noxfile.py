@@ -36,7 +36,7 @@ def requirements(versions: str) -> list[str]:
     lines = []
     for name in ("requirements.txt", "requirements-dev.txt"):  # dev: nbgrader, which tests import
         with open(name, encoding="utf-8") as f:
-            lines += [ln.strip() for ln in f]
+            lines += [re.sub(r"\s+#.*", "", ln).strip() for ln in f]  # as pip: inline comments
     pins = [ln for ln in lines if ln and not ln.startswith(("#", "-e", "-r"))]
     declared = nox.project.load_toml("pyproject.toml")["project"]["dependencies"]
     lower = dict(re.fullmatch(r"([a-z]+)>=([\d.]+).*", d).groups() for d in declared)
