@@ -8,7 +8,8 @@ matplotlib pins taken out, and torch keeps its pin, so pip takes the local CPU w
 resolves a CUDA build.
 
 In each: ``pytest tests src`` (the doctests of src/ too; tests/test_lab.py is left out: it starts
-a JupyterLab server with make setup's settings), then every notebook executed top to bottom by
+a JupyterLab server with make setup's settings; so is tests/browser/, make check-*'s, which needs
+the built site and Chromium), then every notebook executed top to bottom by
 nbmake in a fresh kernel of that environment, outputs not compared (their last digits may differ
 with other versions: nbval's strict comparison is make test's, on the pins).
 
@@ -28,7 +29,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.error_on_missing_interpreters = True
 
 VARIED = ("numpy", "matplotlib")  # the dependencies whose range pyproject.toml declares
-LEFT_OUT = ("tests/test_lab.py",)
+LEFT_OUT = ("tests/test_lab.py", "tests/browser")
 
 
 def requirements(versions: str) -> list[str]:
