@@ -58,8 +58,8 @@ def make_wave_data(n: int, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarra
     ``numpy.random.default_rng(seed)``: same seed, same data, nothing global seeded.
 
     >>> X, y = make_wave_data(20, noise=0.1, seed=0)
-    >>> X.shape, y.shape, X.dtype, X[0], X[-1]
-    ((20,), (20,), dtype('float64'), np.float64(-3.0), np.float64(3.0))
+    >>> X.shape, y.shape, str(X.dtype), float(X[0]), float(X[-1])
+    ((20,), (20,), 'float64', -3.0, 3.0)
     """
     n, seed = require_int("n", n), require_int("seed", seed, minimum=0)
     noise = as_scalar("noise", noise)
