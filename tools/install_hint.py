@@ -7,7 +7,7 @@ changes (a line written before is replaced), so stored outputs stay valid and ea
 stays what tools/make_exercises.py makes from its solutions.
 
     python -m tools.install_hint                    # every notebook under notebooks/
-    python -m tools.install_hint --verify            # exit status 1 if a notebook lacks the line
+    python -m tools.install_hint --verify           # exit status 1 if a notebook lacks the line
     python -m tools.install_hint --source git+https://github.com/ORG/REPO   # from the repository
 """
 
